@@ -1,0 +1,23 @@
+"""Học Vụ Số: a lightweight, self-hosted MOOC platform. `create_app` wires extensions, blueprints,
+error handlers and CLI commands; everything else lives in the domain, services and web packages."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """The WSGI application. `test_config` overrides settings (tests, benchmarks)."""
+    import os
+
+    from . import config
+
+    instance = instance_path or os.environ.get("LMS_INSTANCE_PATH") or str(config.PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=str(Path(instance).resolve()), instance_relative_config=True)
+    app.config.update(config.load(Path(app.instance_path), test_config))
+
+    from .web import register
+    register(app)
+    return app

@@ -1,0 +1,144 @@
+"""The `lms` command: content checks and import, database, search index and users (Flask's CLI)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from . import create_app, migrate
+from . import search as search_index
+from .db import write_intent
+from .domain import content
+from .extensions import db
+from .models import ROLES, utcnow
+
+
+def _content_root(paths: tuple[Path, ...]) -> Path:
+    """The folder that holds courses/ and quizzes/: the configured one, or the one above the given paths."""
+    configured = Path(current_app.config["CONTENT_DIR"]).resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if configured not in (resolved, *resolved.parents):
+            for parent in (resolved, *resolved.parents):
+                if parent.name in ("courses", "quizzes"):
+                    return parent.parent
+                if (parent / "courses").is_dir() or (parent / "quizzes").is_dir():
+                    return parent
+    return configured
+
+
+def _print_problems(result: content.CheckResult) -> None:
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def check_command(paths: tuple[Path, ...]) -> None:
+    """Check courses and quizzes; print every problem as path:line: message; exit 1 if any."""
+    root = _content_root(paths)
+    result = content.load(root, list(paths) or None)
+    _print_problems(result)
+    if result.problems:
+        click.echo(f"{len(result.problems)} lỗi / problem(s) found.", err=True)
+        sys.exit(1)
+    lessons = sum(len(c.lessons) for c in result.courses)
+    click.echo(f"OK: {len(result.courses)} khóa học / courses, {lessons} bài học / lessons, "
+               f"{result.quizzes} bài kiểm tra / quizzes — không có lỗi (no problems).")
+
+
+@click.command("import")
+@click.option("--skip-invalid", is_flag=True, help="Publish the valid courses even if others have errors.")
+@with_appcontext
+def import_command(skip_invalid: bool) -> None:
+    """Publish all content atomically: with any error nothing changes (unless --skip-invalid)."""
+    from .services import catalog, publishing
+
+    root = Path(current_app.config["CONTENT_DIR"])
+    result = content.load(root)
+    _print_problems(result)
+    if result.problems and not skip_invalid:
+        click.echo(f"{len(result.problems)} lỗi: không có gì được xuất bản; phiên bản cũ vẫn giữ nguyên. "
+                   "(problems found: nothing was published; the live versions are unchanged)", err=True)
+        sys.exit(1)
+    token = write_intent.set(True)
+    try:
+        outcomes = publishing.publish(db.session, result.courses, utcnow())
+        db.session.commit()
+    finally:
+        write_intent.reset(token)
+    for o in outcomes:
+        click.echo(f"{o.slug}: {o.status} (v{o.version})")
+    for slug in sorted(result.failed_slugs):
+        click.echo(f"{slug}: skipped, the live version is unchanged", err=True)
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    click.echo(f"search index: {count} documents")
+    if result.problems:
+        sys.exit(1)
+
+
+@click.command("index")
+@with_appcontext
+def index_command() -> None:
+    """Rebuild this server's search index from the published content in the database."""
+    from .services import catalog
+
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    click.echo(f"search index: {count} documents")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    migrate.upgrade(db.engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION."""
+    migrate.downgrade(db.engine, revision)
+    click.echo(f"database at {revision}")
+
+
+@click.group("users")
+def users_group() -> None:
+    """User accounts."""
+
+
+@users_group.command("set-role")
+@click.argument("login")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def set_role(login: str, role: str) -> None:
+    """Give the account with this e-mail or phone a role."""
+    from .models import User
+    from .services.accounts import normalize_login
+
+    user = db.session.scalars(User.by_login(normalize_login(login))).first()
+    if user is None:
+        raise click.ClickException(f"no account with e-mail or phone {login!r}")
+    user.role = role
+    db.session.commit()
+    click.echo(f"{login}: {role}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (check_command, import_command, index_command, db_group, users_group):
+        app.cli.add_command(command)
+
+
+main = FlaskGroup(create_app=create_app, add_default_commands=True, help="Học Vụ Số platform commands.")

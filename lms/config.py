@@ -1,0 +1,69 @@
+"""Configuration: defaults, then an optional `instance/config.py`, then `LMS_*` environment variables."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # default: SQLite in the instance folder
+    "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/ and quizzes/
+    "INDEX_DIR": None,  # default: <instance>/search-index
+    "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": ["vi", "en"],
+    "WTF_CSRF_TIME_LIMIT": None,  # a slow learner's form must not expire under them
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+# Environment variables that may override a setting (LMS_<NAME>).
+ENV_KEYS = ("DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE")
+
+
+def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The effective configuration; unknown keys in `instance/config.py` are refused at start."""
+    config = dict(DEFAULTS)
+    file = instance_path / "config.py"
+    if file.is_file():
+        namespace: dict[str, Any] = {}
+        exec(compile(file.read_text(encoding="utf-8"), str(file), "exec"), namespace)
+        values = {k: v for k, v in namespace.items() if k.isupper()}
+        unknown = set(values) - set(DEFAULTS) - {"SESSION_COOKIE_SECURE"}
+        if unknown:
+            raise RuntimeError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
+        config.update(values)
+    for key in ENV_KEYS:
+        if f"LMS_{key}" in os.environ:
+            value: Any = os.environ[f"LMS_{key}"]
+            config[key] = value.lower() in ("1", "true", "yes") if key == "SESSION_COOKIE_SECURE" else value
+    config.update(overrides or {})
+    instance_path.mkdir(parents=True, exist_ok=True)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lms.db'}"
+    if not config["INDEX_DIR"]:
+        config["INDEX_DIR"] = str(instance_path / "search-index")
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _instance_secret(instance_path / "secret_key")
+    return config
+
+
+def _instance_secret(path: Path) -> str:
+    """A random key made once per instance, so sessions survive restarts and are shared by workers."""
+    if not path.exists():
+        # Write then hard-link into place: atomic, so a second worker never reads a half-written key.
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another worker made it first
+        finally:
+            tmp.unlink()
+    return path.read_text(encoding="ascii").strip()

@@ -1,0 +1,93 @@
+"""The TT 02/2025 digital-competence framework, the target groups and the administrative units, as data."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Named:
+    code: str
+    vi: str
+    en: str
+
+    def name(self, locale: str) -> str:
+        return self.en if locale.startswith("en") else self.vi
+
+
+@dataclass(frozen=True)
+class Domain(Named):
+    competencies: tuple[Named, ...]
+
+
+@dataclass(frozen=True)
+class Tier(Named):
+    levels: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Commune:
+    code: str
+    name: str
+    province_code: str
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str
+    name: str
+    communes: tuple[Commune, ...]
+
+
+@dataclass(frozen=True)
+class Framework:
+    domains: tuple[Domain, ...]
+    tiers: tuple[Tier, ...]
+    target_groups: tuple[Named, ...]
+
+    @property
+    def competencies(self) -> dict[str, Named]:
+        return {c.code: c for d in self.domains for c in d.competencies}
+
+    @property
+    def levels(self) -> tuple[int, ...]:
+        return tuple(level for t in self.tiers for level in t.levels)
+
+    def tier_of(self, level: int) -> Tier:
+        return next(t for t in self.tiers if level in t.levels)
+
+    def domain_of(self, competency_code: str) -> Domain:
+        return next(d for d in self.domains if d.code == competency_code.split(".")[0])
+
+    def target_group(self, code: int) -> Named:
+        return next(g for g in self.target_groups if g.code == str(code))
+
+
+@cache
+def framework() -> Framework:
+    """The framework loaded once from `lms/data/framework.yaml`."""
+    raw = yaml.safe_load((DATA_DIR / "framework.yaml").read_text(encoding="utf-8"))
+    domains = tuple(
+        Domain(d["code"], d["vi"], d["en"], tuple(Named(c["code"], c["vi"], c["en"]) for c in d["competencies"]))
+        for d in raw["domains"]
+    )
+    tiers = tuple(Tier(t["code"], t["vi"], t["en"], tuple(t["levels"])) for t in raw["tiers"])
+    groups = tuple(Named(str(g["code"]), g["vi"], g["en"]) for g in raw["target_groups"])
+    return Framework(domains, tiers, groups)
+
+
+@cache
+def provinces() -> dict[str, Province]:
+    """The 34 provinces (2-digit codes) with the communes shipped in `lms/data/areas.yaml`."""
+    raw = yaml.safe_load((DATA_DIR / "areas.yaml").read_text(encoding="utf-8"))
+    return {
+        p["code"]: Province(
+            p["code"], p["name"], tuple(Commune(c["code"], c["name"], p["code"]) for c in p.get("communes", []))
+        )
+        for p in raw["provinces"]
+    }

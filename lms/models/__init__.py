@@ -1,0 +1,10 @@
+"""The SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
+from .base import Base, utcnow
+from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
+from .learning import Enrolment, LessonProgress, QuizAttempt
+from .user import ROLES, User
+
+__all__ = [
+    "Asset", "Base", "Course", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Question", "Quiz",
+    "QuizAttempt", "ROLES", "User", "utcnow",
+]

@@ -1,0 +1,50 @@
+"""Accounts: learners, teachers, officials and administrators."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import String, select, Select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, UTCDateTime, utcnow
+
+ROLES = ("learner", "teacher", "official", "admin")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[Optional[str]] = mapped_column(String(254), unique=True)
+    phone: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    target_group: Mapped[int]
+    province_code: Mapped[str] = mapped_column(String(2))
+    commune_code: Mapped[Optional[str]] = mapped_column(String(5))
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    locale: Mapped[Optional[str]] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Flask-Login protocol, kept here so the model stays free of Flask imports.
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @staticmethod
+    def by_login(login: str) -> Select[tuple["User"]]:
+        """The user whose e-mail or phone number is `login` (already normalised)."""
+        return select(User).where((User.email == login) | (User.phone == login))

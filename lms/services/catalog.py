@@ -1,0 +1,56 @@
+"""Published courses for the catalog, and the documents the search index is built from."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from ..domain.framework import framework
+from ..models import Course, CourseVersion, Lesson
+from ..search import SearchDoc
+
+
+@dataclass(frozen=True)
+class Filters:
+    domain: str | None = None
+    level: int | None = None
+    group: int | None = None
+
+
+def published(session: Session, filters: Filters = Filters()) -> list[Course]:
+    """Live courses matching the filters, by title. Filtering on JSON lists happens here, in Python: a
+    catalog holds hundreds of courses, not millions, and this stays portable across SQLite and PostgreSQL."""
+    courses = session.scalars(select(Course).join(CourseVersion, Course.published_version_id == CourseVersion.id)
+                              .options(joinedload(Course.published)).order_by(CourseVersion.title)).all()
+    fw = framework()
+    result = []
+    for course in courses:
+        v = course.published
+        assert v is not None
+        if filters.level and v.level != filters.level:
+            continue
+        if filters.group and filters.group not in v.target_groups:
+            continue
+        if filters.domain and not any(fw.domain_of(c).code == filters.domain for c in v.competencies):
+            continue
+        result.append(course)
+    return result
+
+
+def by_slug(session: Session, slug: str) -> Course | None:
+    course = session.scalars(select(Course).where(Course.slug == slug)).one_or_none()
+    return course if course is not None and course.published is not None else None
+
+
+def search_documents(session: Session) -> list[SearchDoc]:
+    """One document per live course and per lesson of a live version."""
+    docs: list[SearchDoc] = []
+    for course in published(session):
+        v = course.published
+        assert v is not None
+        docs.append(SearchDoc(f"c:{course.slug}", "course", course.slug, "", v.title, v.summary, v.title))
+        lessons = session.scalars(select(Lesson).where(Lesson.version_id == v.id).order_by(Lesson.position))
+        docs.extend(SearchDoc(f"l:{course.slug}:{lesson.slug}", "lesson", course.slug, lesson.slug, lesson.title,
+                              lesson.text, v.title) for lesson in lessons)
+    return docs

@@ -1,0 +1,211 @@
+"""A learner's use cases: enrol, mark lessons done, take quiz attempts, complete courses.
+
+Every write is idempotent (unique constraints + savepoints) so a double submit or two tabs never duplicate
+or lose work; a refused action raises `Refused` and writes nothing.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain import completion, grading
+from ..models import Course, CourseVersion, Enrolment, LessonProgress, Question, Quiz, QuizAttempt, User
+
+
+class Refused(Exception):
+    """An action the rules do not allow; `reason` is a stable code the web layer turns into a message."""
+
+    def __init__(self, reason: str, attempt_id: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempt_id = attempt_id
+
+
+def enrol(session: Session, user: User, course: Course, now: datetime) -> Enrolment:
+    """The learner's enrolment in `course`, created on first call."""
+    found = session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                    Enrolment.course_id == course.id)).one_or_none()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now)
+            session.add(enrolment)
+        return enrolment
+    except IntegrityError:  # a concurrent request enrolled first
+        return session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
+                                                       Enrolment.course_id == course.id)).one()
+
+
+def mark_done(session: Session, user: User, course: Course, lesson_slug: str, now: datetime) -> None:
+    """Record the lesson as done (once) and update the course completion."""
+    version = _live(course)
+    if lesson_slug not in {lesson.slug for lesson in version.lessons}:
+        raise Refused("unknown_lesson")
+    enrol(session, user, course, now)
+    exists = session.scalar(select(LessonProgress.id).where(
+        LessonProgress.user_id == user.id, LessonProgress.course_id == course.id,
+        LessonProgress.lesson_slug == lesson_slug))
+    if exists is None:
+        try:
+            with session.begin_nested():
+                session.add(LessonProgress(user_id=user.id, course_id=course.id, lesson_slug=lesson_slug, done_at=now))
+        except IntegrityError:
+            pass  # already recorded by a concurrent request
+    update_completion(session, user, course, now)
+
+
+def done_lessons(session: Session, user_id: int, course_id: int) -> set[str]:
+    return set(session.scalars(select(LessonProgress.lesson_slug).where(
+        LessonProgress.user_id == user_id, LessonProgress.course_id == course_id)))
+
+
+def passed_quizzes(session: Session, user_id: int, course_id: int) -> set[str]:
+    return set(session.scalars(select(QuizAttempt.quiz_slug).where(
+        QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
+
+
+def course_progress(session: Session, user: User, course: Course) -> completion.Progress:
+    """Progress against the live version; lessons and quizzes are matched by slug across versions."""
+    version = _live(course)
+    return completion.progress(
+        version.completion, [lesson.slug for lesson in version.lessons], done_lessons(session, user.id, course.id),
+        [(q.slug, q.required) for q in version.quizzes], passed_quizzes(session, user.id, course.id))
+
+
+def update_completion(session: Session, user: User, course: Course, now: datetime) -> bool:
+    """Stamp the enrolment complete the first time the rule holds; returns whether the course is complete."""
+    if not course_progress(session, user, course).complete:
+        return False
+    enrolment = enrol(session, user, course, now)
+    if enrolment.completed_at is None:
+        session.execute(update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
+                        .values(completed_at=now))
+        session.refresh(enrolment)
+    return True
+
+
+@dataclass(frozen=True)
+class AttemptStatus:
+    used: int
+    remaining: int | None  # None: unlimited
+    open_attempt_id: int | None
+    best_percent: int | None
+    passed: bool
+
+
+def attempt_status(session: Session, user: User, course: Course, quiz: Quiz) -> AttemptStatus:
+    attempts = list(session.scalars(select(QuizAttempt).where(
+        QuizAttempt.user_id == user.id, QuizAttempt.course_id == course.id, QuizAttempt.quiz_slug == quiz.slug)))
+    used = len(attempts)
+    open_id = next((a.id for a in attempts if a.submitted_at is None), None)
+    graded = [a.score_percent for a in attempts if a.submitted_at is not None]
+    remaining = None if quiz.max_attempts == 0 else max(quiz.max_attempts - used, 0)
+    return AttemptStatus(used, remaining, open_id, max(graded) if graded else None, any(a.passed for a in attempts))
+
+
+def start_attempt(session: Session, user: User, course: Course, quiz: Quiz, now: datetime,
+                  rng: random.Random | None = None) -> QuizAttempt:
+    """The learner's open attempt, or a new one drawn at random; refused past the attempt limit."""
+    status = attempt_status(session, user, course, quiz)
+    if status.open_attempt_id is not None:
+        attempt = session.get(QuizAttempt, status.open_attempt_id)
+        assert attempt is not None
+        return attempt
+    if status.passed:
+        raise Refused("already_passed")
+    if status.remaining == 0:
+        raise Refused("no_attempts_left")
+    enrol(session, user, course, now)
+    questions = list(session.scalars(select(Question).where(Question.quiz_id == quiz.id).order_by(Question.position)))
+    layout = grading.draw_layout([q.id for q in questions], {q.id: [o["key"] for o in q.options] for q in questions},
+                                 quiz.draw, quiz.shuffle, rng or random.SystemRandom())
+    attempt = QuizAttempt(user_id=user.id, course_id=course.id, quiz_slug=quiz.slug, quiz_id=quiz.id,
+                          number=status.used + 1, layout=layout, started_at=now, total=len(layout))
+    try:
+        with session.begin_nested():
+            session.add(attempt)
+    except IntegrityError:  # a double click started the same attempt number concurrently
+        session.expire_all()
+        again = attempt_status(session, user, course, quiz)
+        if again.open_attempt_id is None:
+            raise Refused("no_attempts_left")
+        found = session.get(QuizAttempt, again.open_attempt_id)
+        assert found is not None
+        return found
+    return attempt
+
+
+def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime) -> QuizAttempt:
+    """Grade and record an attempt exactly once.
+
+    `form` maps "q<question id>" to an option key, a list of keys, or typed text. Refused (nothing written)
+    for someone else's attempt, a second submit, an attempt past the limit, an unknown question or option.
+    """
+    attempt = session.get(QuizAttempt, attempt_id)
+    if attempt is None or attempt.user_id != user.id:
+        raise Refused("not_yours")
+    if attempt.submitted_at is not None:
+        raise Refused("already_submitted", attempt.id)
+    quiz = session.get(Quiz, attempt.quiz_id)
+    assert quiz is not None
+    if quiz.max_attempts and attempt.number > quiz.max_attempts:
+        raise Refused("no_attempts_left", attempt.id)
+    in_attempt = {entry["question"] for entry in attempt.layout}
+    given: dict[str, Any] = {}
+    for name, value in form.items():
+        if not name.startswith("q"):
+            continue
+        if not name[1:].isdigit() or int(name[1:]) not in in_attempt:
+            raise Refused("unknown_question", attempt.id)
+        given[name[1:]] = value
+    questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(in_attempt)))}
+    results: dict[str, bool] = {}
+    answers: dict[str, Any] = {}
+    for qid, question in questions.items():
+        key = grading.QuestionKey(question.id, question.kind, tuple(o["key"] for o in question.options), question.answer)
+        response = given.get(str(qid))
+        if question.kind == "multiple" and isinstance(response, str):
+            response = [response]
+        if not grading.validate_response(key, response):
+            raise Refused("unknown_option", attempt.id)
+        answers[str(qid)] = response
+        results[str(qid)] = grading.is_correct(key, response, quiz.ignore_diacritics)
+    correct = sum(results.values())
+    passed = grading.passed(correct, attempt.total, quiz.pass_percent)
+    # Compare-and-set: only the first of two racing submits records anything.
+    done = session.execute(
+        update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
+        .values(submitted_at=now, answers=answers, results=results, correct=correct, passed=passed)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        raise Refused("already_submitted", attempt.id)
+    session.refresh(attempt)
+    course = session.get(Course, attempt.course_id)
+    assert course is not None
+    if passed:
+        update_completion(session, user, course, now)
+    return attempt
+
+
+def _live(course: Course) -> CourseVersion:
+    if course.published is None:
+        raise Refused("not_published")
+    return course.published
+
+
+def my_courses(session: Session, user: User) -> list[tuple[Course, Enrolment]]:
+    """The learner's enrolments, most recent first."""
+    rows = session.execute(select(Course, Enrolment).join(Enrolment, Enrolment.course_id == Course.id)
+                           .where(Enrolment.user_id == user.id).order_by(Enrolment.enrolled_at.desc()))
+    return [(c, e) for c, e in rows]
+
+
+def count_attempts(session: Session, user_id: int) -> int:
+    return session.scalar(select(func.count(QuizAttempt.id)).where(QuizAttempt.user_id == user_id)) or 0

@@ -1,0 +1,67 @@
+"""The web layer: blueprints per audience, error pages, locale selection and the request transaction."""
+from __future__ import annotations
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from ..extensions import babel, csrf, db, login_manager
+from ..models import User
+
+
+def select_locale() -> str:
+    """The language the visitor chose (session), else their account's, else Vietnamese."""
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("lang")
+    if chosen in languages:
+        return str(chosen)
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return str(current_user.locale)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def register(app: Flask) -> None:
+    """Extensions, blueprints, error handlers, template helpers and CLI commands."""
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+
+    from flask_babel import lazy_gettext as _l
+    login_manager.login_message = _l("Please log in to continue.")
+
+    @login_manager.user_loader
+    def _load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    from . import auth, catalog, core, errors, learner, quiz
+    for module in (core, auth, catalog, quiz, learner):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+
+    from .helpers import template_globals
+    app.context_processor(template_globals)
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-src https://www.youtube-nocookie.com https://www.youtube.com; form-action 'self'; "
+            "base-uri 'none'; frame-ancestors 'none'")
+        if request.endpoint != "core.media" and "Cache-Control" not in response.headers and \
+                current_user and current_user.is_authenticated:
+            response.headers["Cache-Control"] = "private, no-store"
+        response.headers["Content-Language"] = str(get_locale())
+        return response
+
+    from ..cli import register_commands
+    register_commands(app)

@@ -1,0 +1,74 @@
+"""Registration and login forms; every message is translated and shown next to its field."""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
+
+from ...domain.framework import framework, provinces
+from ...services.accounts import normalize_phone
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _group_choices() -> list[tuple[int, str]]:
+    from flask_babel import get_locale
+
+    locale = str(get_locale())
+    return [(int(g.code), g.name(locale)) for g in framework().target_groups]
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField(_l("Full name"), validators=[
+        DataRequired(_l("Please enter your full name.")),
+        Length(2, 120, _l("The name must be between 2 and 120 characters."))])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("Mobile phone number"), validators=[Optional()])
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(8, 128, _l("The password must have at least 8 characters."))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please type the password again.")),
+        EqualTo("password", _l("The two passwords are not the same."))])
+    target_group = SelectField(_l("You are"), coerce=int, validators=[DataRequired(_l("Please choose a group."))])
+    province = SelectField(_l("Province or city"), validators=[DataRequired(_l("Please choose your province."))])
+    commune = SelectField(_l("Commune or ward"), validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.target_group.choices = [(0, _l("— choose —"))] + _group_choices()  # type: ignore[assignment]
+        areas = provinces()
+        self.province.choices = [("", _l("— choose —"))] + [(p.code, p.name) for p in areas.values()]
+        grouped: dict[str, list[tuple[str, str]]] = {p.name: [(c.code, c.name) for c in p.communes]
+                                                     for p in areas.values() if p.communes}
+        self.commune.choices = {"": [("", _l("— choose (if listed) —"))], **grouped}  # type: ignore[assignment]
+
+    def validate_email(self, field: EmailField) -> None:
+        if field.data and not _EMAIL.match(field.data.strip()):
+            raise ValidationError(_l("This does not look like an e-mail address, e.g. ten@example.vn."))
+
+    def validate_phone(self, field: TelField) -> None:
+        if field.data and normalize_phone(field.data) is None:
+            raise ValidationError(_l("Enter a Vietnamese mobile number of 10 digits, e.g. 0912345678."))
+        if not field.data and not self.email.data:
+            raise ValidationError(_l("Enter an e-mail address or a phone number (or both)."))
+
+    def validate_commune(self, field: SelectField) -> None:
+        province = provinces().get(self.province.data or "")
+        if province is None:
+            return
+        codes = {c.code for c in province.communes}
+        if field.data and field.data not in codes:
+            raise ValidationError(_l("This commune is not in the province you chose."))
+        if codes and not field.data:
+            raise ValidationError(_l("Please choose your commune or ward."))
+
+
+class LoginForm(FlaskForm):
+    login = StringField(_l("E-mail or phone number"), validators=[DataRequired(_l("Please enter your e-mail or phone number."))])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
+    remember = BooleanField(_l("Keep me logged in on this device"))

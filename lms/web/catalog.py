@@ -1,0 +1,118 @@
+"""The catalog, course pages, lesson pages (with "mark as done") and search."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from .. import search as search_index
+from ..domain.completion import Progress
+from ..extensions import db
+from ..models import Course
+from ..services import catalog, learning
+from .helpers import ActionForm, course_or_404, now
+
+bp = Blueprint("catalog", __name__)
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.get("/courses")
+def index() -> str:
+    """All live courses, filtered by domain, level and target group (plain GET form, no JavaScript)."""
+    filters = catalog.Filters(domain=request.args.get("domain") or None, level=_int_arg("level"),
+                              group=_int_arg("group"))
+    courses = catalog.published(db.session, filters)
+    return render_template("catalog/index.html", courses=courses, filters=filters)
+
+
+def _progress(course: Course) -> tuple[Progress | None, set[str]]:
+    """The visitor's progress and done lessons; nothing for anonymous readers."""
+    if not current_user.is_authenticated:
+        return None, set()
+    return (learning.course_progress(db.session, current_user, course),
+            learning.done_lessons(db.session, current_user.id, course.id))
+
+
+@bp.get("/courses/<slug>/")
+def course(slug: str) -> str:
+    """Course page: summary, competencies, syllabus with what is done, and the progress bar."""
+    course = course_or_404(slug)
+    progress, done = _progress(course)
+    passed = learning.passed_quizzes(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
+    enrolment = None
+    if current_user.is_authenticated:
+        enrolment = next((e for c, e in learning.my_courses(db.session, current_user) if c.id == course.id), None)
+    return render_template("catalog/course.html", course=course, version=course.published, progress=progress,
+                           done=done, passed=passed, enrolment=enrolment)
+
+
+@bp.get("/courses/<slug>/<lesson_slug>")
+def lesson(slug: str, lesson_slug: str) -> str:
+    """One lesson with previous/next links and the "mark as done" button."""
+    course = course_or_404(slug)
+    version = course.published
+    assert version is not None
+    lessons = version.lessons
+    index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
+    if index is None:
+        abort(404)
+    progress, done = _progress(course)
+    return render_template("catalog/lesson.html", course=course, version=version, lesson=lessons[index],
+                           previous=lessons[index - 1] if index > 0 else None,
+                           next=lessons[index + 1] if index + 1 < len(lessons) else None,
+                           progress=progress, done=done)
+
+
+@bp.post("/courses/<slug>/<lesson_slug>/done")
+@login_required
+def mark_done(slug: str, lesson_slug: str) -> Response:
+    """Record the lesson as done, then go on to the next lesson (or back to the course)."""
+    course = course_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        learning.mark_done(db.session, current_user, course, lesson_slug, now())
+    except learning.Refused:
+        abort(404)
+    complete = learning.course_progress(db.session, current_user, course).complete
+    db.session.commit()
+    version = course.published
+    assert version is not None
+    slugs = [lesson.slug for lesson in version.lessons]
+    position = slugs.index(lesson_slug)
+    if complete:
+        flash(_("Congratulations! You have completed this course."), "success")
+        return redirect(url_for("catalog.course", slug=slug))
+    flash(_("Lesson marked as done."), "success")
+    if position + 1 < len(slugs):
+        return redirect(url_for("catalog.lesson", slug=slug, lesson_slug=slugs[position + 1]))
+    return redirect(url_for("catalog.course", slug=slug))
+
+
+@bp.post("/courses/<slug>/enrol")
+@login_required
+def enrol(slug: str) -> Response:
+    """Join the course (it then appears under "My learning")."""
+    course = course_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    learning.enrol(db.session, current_user, course, now())
+    db.session.commit()
+    version = course.published
+    assert version is not None
+    first = version.lessons[0].slug if version.lessons else None
+    return redirect(url_for("catalog.lesson", slug=slug, lesson_slug=first) if first
+                    else url_for("catalog.course", slug=slug))
+
+
+@bp.get("/search")
+def search() -> str:
+    """Search courses and lessons; works with or without Vietnamese diacritics."""
+    query = request.args.get("q", "").strip()[:200]
+    hits = search_index.search(current_app.config["INDEX_DIR"], query) if query else []
+    return render_template("catalog/search.html", query=query, hits=hits)

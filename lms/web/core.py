@@ -1,0 +1,60 @@
+"""Home, health check, the bare benchmark route, language choice and content images."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
+from sqlalchemy import text
+
+from ..extensions import db
+from ..models import Asset
+from ..services import catalog
+
+bp = Blueprint("core", __name__)
+
+
+@bp.get("/")
+def index() -> str:
+    """Landing page: what the platform is and the courses on offer."""
+    return render_template("core/index.html", courses=catalog.published(db.session)[:6])
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[dict[str, str], int]:
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any database failure means "not healthy"
+        current_app.logger.exception("health check failed")
+        return {"status": "unavailable"}, 503
+    return {"status": "ok"}, 200
+
+
+@bp.get("/bench/bare")
+def bare() -> Response:
+    """The baseline the benchmarks compare against: no database, no template."""
+    return Response("ok", mimetype="text/plain")
+
+
+@bp.post("/lang")
+def set_language() -> Response:
+    """Switch the interface language (a form, so it works without JavaScript)."""
+    lang = request.form.get("lang", "")
+    if lang in current_app.config["LANGUAGES"]:
+        session["lang"] = lang
+    target = request.form.get("next", "")
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.index")
+    return redirect(target)  # type: ignore[return-value]
+
+
+@bp.get("/media/<string:name>")
+def media(name: str) -> Response:
+    """A course image by content hash; immutable, so cached for a year."""
+    sha = name.split(".", 1)[0]
+    asset = db.session.get(Asset, sha) if len(sha) == 64 else None
+    if asset is None:
+        abort(404)
+    response = Response(asset.data, mimetype=asset.mime)
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    if asset.mime == "image/svg+xml":
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response

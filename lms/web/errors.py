@@ -1,0 +1,39 @@
+"""Friendly error pages (403, 404, 405, 413, 500 and a refused CSRF token), in the visitor's language."""
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def _csrf(_err: CSRFError) -> tuple[str, int]:
+        return render_template("errors/error.html", code=400, title=_("The form has expired"),
+                               message=_("Please go back, reload the page and try again. Nothing was saved.")), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> tuple[str, int]:
+        titles = {
+            403: _("You do not have access to this page"),
+            404: _("Page not found"),
+            405: _("This action is not allowed here"),
+            413: _("What you sent is too large"),
+        }
+        messages = {
+            403: _("If you think this is a mistake, log in with the right account or ask your teacher."),
+            404: _("The address may be wrong, or the page was moved. Try the course catalog or search."),
+        }
+        code = err.code or 500
+        title = titles.get(code, _("Something went wrong"))
+        return render_template("errors/error.html", code=code, title=title,
+                               message=messages.get(code, _("Please go back and try again."))), code
+
+    @app.errorhandler(Exception)
+    def _crash(err: Exception) -> tuple[str, int]:
+        if app.testing and not app.config.get("FRIENDLY_ERRORS_IN_TESTS"):
+            raise err  # let tests see the real traceback
+        app.logger.exception("unhandled error", exc_info=err)
+        return render_template("errors/error.html", code=500, title=_("Something went wrong on our side"),
+                               message=_("Your work saved before this page is safe. Please try again in a moment.")), 500

@@ -1,0 +1,137 @@
+"""Quizzes: the quiz page, starting an attempt, answering it and the graded result."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Course, Question, Quiz, QuizAttempt
+from ..services import learning
+from .helpers import ActionForm, course_or_404, now
+
+bp = Blueprint("quiz", __name__)
+
+
+def _messages() -> dict[str, str]:
+    return {
+        "already_submitted": _("This attempt was already submitted; your first answers were kept."),
+        "no_attempts_left": _("You have used all attempts for this quiz."),
+        "already_passed": _("You have already passed this quiz."),
+        "unknown_question": _("The answers sent do not match this attempt. Nothing was saved; please try again."),
+        "unknown_option": _("An answer sent is not one of the options. Nothing was saved; please try again."),
+        "not_yours": _("This attempt belongs to another learner."),
+        "not_published": _("This course is not available."),
+    }
+
+
+def _quiz_or_404(course: Course, quiz_slug: str) -> Quiz:
+    version = course.published
+    quiz = next((q for q in version.quizzes if q.slug == quiz_slug), None) if version else None
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+@bp.get("/courses/<slug>/quiz/<quiz_slug>")
+def show(slug: str, quiz_slug: str) -> str:
+    """The quiz's rules, attempts used and best score, and the button to start."""
+    course = course_or_404(slug)
+    quiz = _quiz_or_404(course, quiz_slug)
+    status = learning.attempt_status(db.session, current_user, course, quiz) if current_user.is_authenticated else None
+    return render_template("quiz/show.html", course=course, quiz=quiz, status=status)
+
+
+@bp.post("/courses/<slug>/quiz/<quiz_slug>/start")
+@login_required
+def start(slug: str, quiz_slug: str) -> Response:
+    """Start an attempt (or resume the open one: a double click never uses two attempts)."""
+    course = course_or_404(slug)
+    quiz = _quiz_or_404(course, quiz_slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = learning.start_attempt(db.session, current_user, course, quiz, now())
+    except learning.Refused as refused:
+        flash(_messages()[refused.reason], "error")
+        return redirect(url_for("quiz.show", slug=slug, quiz_slug=quiz_slug))
+    db.session.commit()
+    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> QuizAttempt:
+    attempt = db.session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        abort(404)
+    if attempt.user_id != current_user.id:
+        abort(403)
+    return attempt
+
+
+def _questions(attempt: QuizAttempt) -> list[tuple[Question, list[dict[str, str]]]]:
+    """The attempt's questions in their drawn order, each with its options in the shuffled order."""
+    ids = [entry["question"] for entry in attempt.layout]
+    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
+    result = []
+    for entry in attempt.layout:
+        question = by_id[entry["question"]]
+        options = {o["key"]: o for o in question.options}
+        result.append((question, [options[k] for k in entry["order"]]))
+    return result
+
+
+@bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
+@login_required
+def attempt(attempt_id: int) -> str | Response:
+    """Answer the questions (GET) and submit them for grading on the server (POST)."""
+    attempt = _own_attempt(attempt_id)
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    course = db.session.get(Course, attempt.course_id)
+    assert quiz is not None and course is not None
+    if request.method == "POST":
+        form = ActionForm()
+        if not form.validate_on_submit():
+            abort(400)
+        kinds = {str(q.id): q.kind for q, _ in _questions(attempt)}
+        answers: dict[str, Any] = {}
+        for name in request.form:
+            if name.startswith("q"):
+                values = request.form.getlist(name)
+                multiple = kinds.get(name[1:]) == "multiple"
+                # Two values for a single-choice question is tampering: the service refuses the list.
+                answers[name] = values if multiple or len(values) > 1 else values[0]
+        try:
+            learning.submit_attempt(db.session, current_user, attempt.id, answers, now())
+        except learning.Refused as refused:
+            db.session.rollback()
+            flash(_messages()[refused.reason], "error")
+            if refused.reason in ("already_submitted", "no_attempts_left"):
+                return redirect(url_for("quiz.result", attempt_id=attempt.id))
+            return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+        db.session.commit()
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    if attempt.submitted_at is not None:
+        return redirect(url_for("quiz.result", attempt_id=attempt.id))
+    return render_template("quiz/attempt.html", attempt=attempt, quiz=quiz, course=course,
+                           questions=_questions(attempt))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int) -> str | Response:
+    """The graded attempt: score, pass or fail, and per-question feedback with explanations."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.submitted_at is None:
+        return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
+    quiz = db.session.get(Quiz, attempt.quiz_id)
+    course = db.session.get(Course, attempt.course_id)
+    assert quiz is not None and course is not None
+    live_quiz = next((q for q in course.published.quizzes if q.slug == quiz.slug), quiz) if course.published else quiz
+    status = learning.attempt_status(db.session, current_user, course, live_quiz)
+    progress = learning.course_progress(db.session, current_user, course)
+    return render_template("quiz/result.html", attempt=attempt, quiz=quiz, course=course,
+                           questions=_questions(attempt), status=status, progress=progress)

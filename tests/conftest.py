@@ -1,0 +1,158 @@
+"""Shared fixtures. The database is real: SQLite by default, PostgreSQL when LMS_TEST_DATABASE_URL is set
+(the test command runs the suite both ways). The schema comes from the Alembic migrations, once per run;
+every test starts from empty tables.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
+
+from lms import create_app, migrate
+from lms.db import make_engine
+from lms.models import Base
+
+REPO = Path(__file__).resolve().parent.parent
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("LMS_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    """One engine for the run; the schema is built by the real migrations."""
+    eng = make_engine(database_url)
+    with eng.begin() as conn:
+        if eng.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    migrate.upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+def _empty_tables(engine: Engine) -> None:
+    names = [t.name for t in Base.metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+        else:
+            conn.execute(text("UPDATE course SET published_version_id = NULL"))
+            for name in reversed(names):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+
+
+@pytest.fixture
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    _empty_tables(engine)
+    yield engine
+
+
+@pytest.fixture
+def session(clean_db: Engine) -> Iterator[Session]:
+    """A session for service tests; the test decides when to commit."""
+    with Session(clean_db, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def content_root(tmp_path: Path) -> Path:
+    """A private copy of the demo courses and quizzes that a test may change."""
+    root = tmp_path / "content"
+    shutil.copytree(REPO / "courses", root / "courses")
+    shutil.copytree(REPO / "quizzes", root / "quizzes")
+    return root
+
+
+@pytest.fixture
+def app(clean_db: Engine, database_url: str, tmp_path: Path, content_root: Path) -> Iterator[Flask]:
+    application = create_app({
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "CONTENT_DIR": str(content_root),
+        "INDEX_DIR": str(tmp_path / "index"),
+    }, instance_path=str(tmp_path / "instance"))
+    yield application
+    application.extensions["lms_db"].engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def published(app: Flask, runner: Any) -> Flask:
+    """The demo content imported (and indexed) through the real `lms import` command."""
+    result = runner.invoke(args=["import"])
+    assert result.exit_code == 0, result.output
+    return app
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on `url`, read from the real page."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+class Auth:
+    """Registers and logs in through the real forms: `auth.register()`, `auth.login()`."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def register(self, email: str = "an@example.vn", password: str = "mat-khau-dai-123", **fields: Any) -> Any:
+        data = {"full_name": "Nguyễn Văn An", "email": email, "phone": "", "password": password,
+                "confirm": password, "target_group": "3", "province": "01", "commune": "00070"}
+        data.update(fields)
+        data["csrf_token"] = csrf_token(self.client, "/register")
+        return self.client.post("/register", data=data)
+
+    def login(self, login: str = "an@example.vn", password: str = "mat-khau-dai-123") -> Any:
+        token = csrf_token(self.client, "/login")
+        return self.client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+    def logout(self) -> Any:
+        token = csrf_token(self.client, "/courses")
+        return self.client.post("/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def post_form(client: FlaskClient) -> Callable[..., Any]:
+    """POST to `url` with the CSRF token taken from the page `page` (default: the same URL)."""
+    def post(url: str, data: dict[str, Any] | None = None, page: str | None = None, **kwargs: Any) -> Any:
+        payload = dict(data or {})
+        payload["csrf_token"] = csrf_token(client, page or url)
+        return client.post(url, data=payload, **kwargs)
+    return post
