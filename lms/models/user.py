@@ -1,7 +1,7 @@
 """Accounts: learners, teachers, officials and administrators."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import String, select, Select
@@ -27,6 +27,15 @@ class User(Base):
     locale: Mapped[Optional[str]] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Verified identity (VNeID). The national ID number itself is never stored: `person_hash` is a keyed hash
+    # (HMAC under the instance identity key) that recognises the person, `id_masked` is for display only.
+    person_hash: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    id_masked: Mapped[Optional[str]] = mapped_column(String(12))
+    id_level: Mapped[Optional[int]]  # VNeID account level: 1 basic, 2 full electronic identity
+    verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
+    birth_date: Mapped[Optional[date]]
+    sex: Mapped[Optional[str]] = mapped_column(String(6))  # "male" | "female", as verified
 
     # Flask-Login protocol, kept here so the model stays free of Flask imports.
     @property
