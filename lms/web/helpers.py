@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import abort
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
+from .forms import Form as FlaskForm
 
 from ..domain.framework import framework, provinces
 from ..extensions import db

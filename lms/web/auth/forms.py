@@ -5,7 +5,7 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from ..forms import Form as FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
@@ -26,8 +26,9 @@ class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Please enter your full name.")),
         Length(2, 120, _l("The name must be between 2 and 120 characters."))])
-    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254)])
-    phone = TelField(_l("Mobile phone number"), validators=[Optional()])
+    email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254, message=_l("The e-mail address is too long."))])
+    # No Optional() on phone and commune: it would skip their validate_* methods, which handle empty values.
+    phone = TelField(_l("Mobile phone number"))
     password = PasswordField(_l("Password"), validators=[
         DataRequired(_l("Please choose a password.")),
         Length(8, 128, _l("The password must have at least 8 characters."))])
@@ -36,7 +37,7 @@ class RegisterForm(FlaskForm):
         EqualTo("password", _l("The two passwords are not the same."))])
     target_group = SelectField(_l("You are"), coerce=int, validators=[DataRequired(_l("Please choose a group."))])
     province = SelectField(_l("Province or city"), validators=[DataRequired(_l("Please choose your province."))])
-    commune = SelectField(_l("Commune or ward"), validators=[Optional()])
+    commune = SelectField(_l("Commune or ward"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
