@@ -136,8 +136,57 @@ def set_role(login: str, role: str) -> None:
     click.echo(f"{login}: {role}")
 
 
+@click.group("vneid")
+def vneid_group() -> None:
+    """The VNeID stub (a simulated national e-ID provider for development and tests)."""
+
+
+@vneid_group.command("registry")
+@click.option("--count", default=50, show_default=True, help="Random citizens besides the fixed demo ones.")
+@click.option("--seed", type=int, default=None, help="Seed for a reproducible registry.")
+@with_appcontext
+def vneid_registry(count: int, seed: int | None) -> None:
+    """Write a new fictional citizen registry (<instance>/vneid/registry.json)."""
+    from .vneid import registry
+
+    path = Path(current_app.instance_path) / "vneid" / "registry.json"
+    citizens = registry.generate(count, seed)
+    registry.write(path, citizens)
+    click.echo(f"{path}: {len(citizens)} công dân giả lập / fictional citizens "
+               f"({len(registry.demo_citizens())} demo; see `lms vneid citizens`)")
+
+
+@vneid_group.command("citizens")
+def vneid_citizens() -> None:
+    """Print the fixed demo citizens: ID number, passcode, level, locked."""
+    from .vneid.registry import demo_citizens
+
+    for c in demo_citizens():
+        state = "LOCKED" if c.locked else "active"
+        click.echo(f"{c.label}  {c.id_number}  passcode {c.passcode}  level {c.level}  {state:6}  "
+                   f"{c.name}, {c.gender}, {c.birthdate.isoformat()}, "
+                   f"residence {c.residence['province_code']}/{c.residence['commune_code']}")
+
+
+@vneid_group.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True, type=int)
+@with_appcontext
+def vneid_serve(host: str, port: int) -> None:
+    """Run the stub as its own process (issuer http://HOST:PORT/vneid), same instance folder."""
+    from werkzeug.serving import run_simple
+
+    from .vneid import create_stub_app
+
+    click.echo(f"VNeID stub (simulation): http://{host}:{port}/vneid/.well-known/openid-configuration")
+    run_simple(host, port, create_stub_app(current_app.instance_path), threaded=True)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (check_command, import_command, index_command, db_group, users_group):
+    from .cli_certificates import certificates_group
+
+    for command in (check_command, import_command, index_command, db_group, users_group, vneid_group,
+                    certificates_group):
         app.cli.add_command(command)
 
 

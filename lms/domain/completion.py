@@ -25,9 +25,10 @@ def progress(rule: dict[str, Any], lesson_slugs: Sequence[str], done_slugs: Coll
 
     Rule keys: lessons = "all" (default) or a minimum count; quizzes = "required" (default), "all" or "none".
     """
-    done = sum(1 for s in lesson_slugs if s in done_slugs)
+    lessons_slugs = list(lesson_slugs)
+    done = sum(1 for s in lessons_slugs if s in done_slugs)
     lessons_rule = rule.get("lessons", "all")
-    lessons_needed = len(lessons_slugs := list(lesson_slugs)) if lessons_rule == "all" else int(lessons_rule)
+    lessons_needed = len(lessons_slugs) if lessons_rule == "all" else int(lessons_rule)
     quiz_rule = rule.get("quizzes", "required")
     needed = [slug for slug, required in quizzes if quiz_rule == "all" or (quiz_rule == "required" and required)]
     passed_count = sum(1 for s in needed if s in passed_slugs)

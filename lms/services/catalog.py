@@ -39,7 +39,9 @@ def published(session: Session, filters: Filters = Filters()) -> list[Course]:
 
 
 def by_slug(session: Session, slug: str) -> Course | None:
-    course = session.scalars(select(Course).where(Course.slug == slug)).one_or_none()
+    # The live version comes in the same query: every caller reads it (one lazy load less per request).
+    course = session.scalars(select(Course).where(Course.slug == slug)
+                             .options(joinedload(Course.published))).one_or_none()
     return course if course is not None and course.published is not None else None
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from ..domain import completion, grading
 from ..models import Course, CourseVersion, Enrolment, LessonProgress, Question, Quiz, QuizAttempt, User
+from . import certificates
 
 
 class Refused(Exception):
@@ -43,8 +44,9 @@ def enrol(session: Session, user: User, course: Course, now: datetime) -> Enrolm
                                                        Enrolment.course_id == course.id)).one()
 
 
-def mark_done(session: Session, user: User, course: Course, lesson_slug: str, now: datetime) -> None:
-    """Record the lesson as done (once) and update the course completion."""
+def mark_done(session: Session, user: User, course: Course, lesson_slug: str, now: datetime,
+              certify: certificates.Settings | None = None) -> None:
+    """Record the lesson as done (once) and update the course completion (see `update_completion`)."""
     version = _live(course)
     if lesson_slug not in {lesson.slug for lesson in version.lessons}:
         raise Refused("unknown_lesson")
@@ -58,7 +60,7 @@ def mark_done(session: Session, user: User, course: Course, lesson_slug: str, no
                 session.add(LessonProgress(user_id=user.id, course_id=course.id, lesson_slug=lesson_slug, done_at=now))
         except IntegrityError:
             pass  # already recorded by a concurrent request
-    update_completion(session, user, course, now)
+    update_completion(session, user, course, now, certify)
 
 
 def done_lessons(session: Session, user_id: int, course_id: int) -> set[str]:
@@ -71,16 +73,25 @@ def passed_quizzes(session: Session, user_id: int, course_id: int) -> set[str]:
         QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
 
 
-def course_progress(session: Session, user: User, course: Course) -> completion.Progress:
-    """Progress against the live version; lessons and quizzes are matched by slug across versions."""
+def course_progress(session: Session, user: User, course: Course, done: set[str] | None = None,
+                    passed: set[str] | None = None) -> completion.Progress:
+    """Progress against the live version; lessons and quizzes are matched by slug across versions.
+    `done` and `passed` may be given when the caller has already read them, to save the queries."""
     version = _live(course)
+    if done is None:
+        done = done_lessons(session, user.id, course.id)
+    if passed is None:
+        passed = passed_quizzes(session, user.id, course.id)
     return completion.progress(
-        version.completion, [lesson.slug for lesson in version.lessons], done_lessons(session, user.id, course.id),
-        [(q.slug, q.required) for q in version.quizzes], passed_quizzes(session, user.id, course.id))
+        version.completion, [lesson.slug for lesson in version.lessons], done,
+        [(q.slug, q.required) for q in version.quizzes], passed)
 
 
-def update_completion(session: Session, user: User, course: Course, now: datetime) -> bool:
-    """Stamp the enrolment complete the first time the rule holds; returns whether the course is complete."""
+def update_completion(session: Session, user: User, course: Course, now: datetime,
+                      certify: certificates.Settings | None = None) -> bool:
+    """Stamp the enrolment complete the first time the rule holds; returns whether the course is complete.
+    With `certify` (the certificate settings), a complete course also gets its certificate when the person
+    is eligible (certificates.issue_if_eligible: verified at the required level, once per person)."""
     if not course_progress(session, user, course).complete:
         return False
     enrolment = enrol(session, user, course, now)
@@ -88,6 +99,8 @@ def update_completion(session: Session, user: User, course: Course, now: datetim
         session.execute(update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
                         .values(completed_at=now))
         session.refresh(enrolment)
+    if certify is not None:
+        certificates.issue_if_eligible(session, user, course, now, certify)
     return True
 
 
@@ -142,7 +155,8 @@ def start_attempt(session: Session, user: User, course: Course, quiz: Quiz, now:
     return attempt
 
 
-def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime) -> QuizAttempt:
+def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime,
+                   certify: certificates.Settings | None = None) -> QuizAttempt:
     """Grade and record an attempt exactly once.
 
     `form` maps "q<question id>" to an option key, a list of keys, or typed text. Refused (nothing written)
@@ -190,7 +204,7 @@ def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[
     course = session.get(Course, attempt.course_id)
     assert course is not None
     if passed:
-        update_completion(session, user, course, now)
+        update_completion(session, user, course, now, certify)
     return attempt
 
 

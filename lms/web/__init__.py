@@ -39,9 +39,12 @@ def register(app: Flask) -> None:
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
         return user if user is not None and user.active else None
 
-    from . import auth, catalog, core, errors, learner, quiz
-    for module in (core, auth, catalog, quiz, learner):
+    from . import auth, catalog, certificates, core, errors, learner, quiz
+    for module in (core, auth, catalog, quiz, learner, certificates):
         app.register_blueprint(module.bp)
+    if app.config.get("VNEID_STUB_ENABLED", True):
+        from ..vneid.views import bp as vneid_bp
+        app.register_blueprint(vneid_bp)
     errors.register(app)
 
     from .helpers import template_globals

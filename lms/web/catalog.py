@@ -12,6 +12,7 @@ from ..extensions import db
 from ..models import Course
 from ..services import catalog, learning
 from .helpers import ActionForm, course_or_404, now
+from .certificates import certificate_settings
 
 bp = Blueprint("catalog", __name__)
 
@@ -30,20 +31,20 @@ def index() -> str:
     return render_template("catalog/index.html", courses=courses, filters=filters)
 
 
-def _progress(course: Course) -> tuple[Progress | None, set[str]]:
-    """The visitor's progress and done lessons; nothing for anonymous readers."""
+def _progress(course: Course, passed: set[str] | None = None) -> tuple[Progress | None, set[str]]:
+    """The visitor's progress and done lessons (each read once); nothing for anonymous readers."""
     if not current_user.is_authenticated:
         return None, set()
-    return (learning.course_progress(db.session, current_user, course),
-            learning.done_lessons(db.session, current_user.id, course.id))
+    done = learning.done_lessons(db.session, current_user.id, course.id)
+    return learning.course_progress(db.session, current_user, course, done=done, passed=passed), done
 
 
 @bp.get("/courses/<slug>/")
 def course(slug: str) -> str:
     """Course page: summary, competencies, syllabus with what is done, and the progress bar."""
     course = course_or_404(slug)
-    progress, done = _progress(course)
     passed = learning.passed_quizzes(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
+    progress, done = _progress(course, passed)
     enrolment = None
     if current_user.is_authenticated:
         enrolment = next((e for c, e in learning.my_courses(db.session, current_user) if c.id == course.id), None)
@@ -61,11 +62,11 @@ def lesson(slug: str, lesson_slug: str) -> str:
     index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
     if index is None:
         abort(404)
-    progress, done = _progress(course)
+    # Only the lessons done: the page shows no progress bar, so the course progress is not computed here.
+    done = learning.done_lessons(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
     return render_template("catalog/lesson.html", course=course, version=version, lesson=lessons[index],
                            previous=lessons[index - 1] if index > 0 else None,
-                           next=lessons[index + 1] if index + 1 < len(lessons) else None,
-                           progress=progress, done=done)
+                           next=lessons[index + 1] if index + 1 < len(lessons) else None, done=done)
 
 
 @bp.post("/courses/<slug>/<lesson_slug>/done")
@@ -76,7 +77,7 @@ def mark_done(slug: str, lesson_slug: str) -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        learning.mark_done(db.session, current_user, course, lesson_slug, now())
+        learning.mark_done(db.session, current_user, course, lesson_slug, now(), certificate_settings())
     except learning.Refused:
         abort(404)
     complete = learning.course_progress(db.session, current_user, course).complete

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..models import Course, Question, Quiz, QuizAttempt
 from ..services import learning
 from .helpers import ActionForm, course_or_404, now
+from .certificates import certificate_settings
 
 bp = Blueprint("quiz", __name__)
 
@@ -96,16 +97,15 @@ def attempt(attempt_id: int) -> str | Response:
         form = ActionForm()
         if not form.validate_on_submit():
             abort(400)
-        kinds = {str(q.id): q.kind for q, _ in _questions(attempt)}
         answers: dict[str, Any] = {}
         for name in request.form:
             if name.startswith("q"):
                 values = request.form.getlist(name)
-                multiple = kinds.get(name[1:]) == "multiple"
-                # Two values for a single-choice question is tampering: the service refuses the list.
-                answers[name] = values if multiple or len(values) > 1 else values[0]
+                # One value stays a string (the service makes it a list for a multiple-choice question);
+                # two values for a single-choice question is tampering: the service refuses the list.
+                answers[name] = values if len(values) > 1 else values[0]
         try:
-            learning.submit_attempt(db.session, current_user, attempt.id, answers, now())
+            learning.submit_attempt(db.session, current_user, attempt.id, answers, now(), certificate_settings())
         except learning.Refused as refused:
             db.session.rollback()
             flash(_messages()[refused.reason], "error")

@@ -22,6 +22,18 @@ def _group_choices() -> list[tuple[int, str]]:
     return [(int(g.code), g.name(locale)) for g in framework().target_groups]
 
 
+def _fill_choices(form: Any) -> None:
+    """Target group, province and commune choices (the commune list grouped by province)."""
+    form.target_group.choices = [(0, _l("— choose —"))] + _group_choices()
+    areas = provinces()
+    if hasattr(form, "province"):
+        form.province.choices = [("", _l("— choose —"))] + [(p.code, p.name) for p in areas.values()]
+    if hasattr(form, "commune"):
+        grouped: dict[str, list[tuple[str, str]]] = {p.name: [(c.code, c.name) for c in p.communes]
+                                                     for p in areas.values() if p.communes}
+        form.commune.choices = {"": [("", _l("— choose (if listed) —"))], **grouped}
+
+
 class RegisterForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Please enter your full name.")),
@@ -41,12 +53,7 @@ class RegisterForm(FlaskForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.target_group.choices = [(0, _l("— choose —"))] + _group_choices()  # type: ignore[assignment]
-        areas = provinces()
-        self.province.choices = [("", _l("— choose —"))] + [(p.code, p.name) for p in areas.values()]
-        grouped: dict[str, list[tuple[str, str]]] = {p.name: [(c.code, c.name) for c in p.communes]
-                                                     for p in areas.values() if p.communes}
-        self.commune.choices = {"": [("", _l("— choose (if listed) —"))], **grouped}  # type: ignore[assignment]
+        _fill_choices(self)
 
     def validate_email(self, field: EmailField) -> None:
         if field.data and not _EMAIL.match(field.data.strip()):
@@ -73,3 +80,41 @@ class LoginForm(FlaskForm):
     login = StringField(_l("E-mail or phone number"), validators=[DataRequired(_l("Please enter your e-mail or phone number."))])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Please enter your password."))])
     remember = BooleanField(_l("Keep me logged in on this device"))
+
+
+class VneidAccountForm(FlaskForm):
+    """The short form after a first "Log in with VNeID": what VNeID does not tell us. The place comes from the
+    verified residence; the view removes `province` and `commune` when that residence is in our list."""
+
+    target_group = SelectField(_l("You are"), coerce=int,
+                               validators=[DataRequired(_l("Please choose a group."))])
+    email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
+    phone = TelField(_l("Mobile phone number (optional)"))
+    province = SelectField(_l("Province or city"),
+                           validators=[DataRequired(_l("Please choose your province."))])
+    commune = SelectField(_l("Commune or ward"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _fill_choices(self)
+
+    def validate_email(self, field: EmailField) -> None:
+        RegisterForm.validate_email(self, field)  # type: ignore[arg-type]
+
+    def validate_phone(self, field: TelField) -> None:
+        if field.data and normalize_phone(field.data) is None:
+            raise ValidationError(_l("Enter a Vietnamese mobile number of 10 digits, e.g. 0912345678."))
+
+    def validate_commune(self, field: SelectField) -> None:
+        RegisterForm.validate_commune(self, field)  # type: ignore[arg-type]
+
+
+class SetPasswordForm(FlaskForm):
+    """A first password for an account made through VNeID."""
+
+    password = PasswordField(_l("Password"), validators=[
+        DataRequired(_l("Please choose a password.")),
+        Length(8, 128, _l("The password must have at least 8 characters."))])
+    confirm = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Please type the password again.")),
+        EqualTo("password", _l("The two passwords are not the same."))])

@@ -8,12 +8,23 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from ...extensions import db
+from ...models import User
 from ...services import accounts
 from ...services.learning import Refused
 from ..helpers import ActionForm, now
+from . import vneid_client
 from .forms import LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
+
+
+def fresh_login(user: User, remember: bool = False) -> None:
+    """Log `user` in on a fresh session (no fixation), keeping only the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    login_user(user, remember=remember)
 
 
 def _next_url() -> str:
@@ -57,13 +68,9 @@ def login() -> str | Response:
         if user is None:
             form.password.errors = [_("The e-mail/phone or the password is not right.")]  # type: ignore[assignment]
         else:
-            lang = session.get("lang")
-            session.clear()  # a fresh session on login (no fixation)
-            if lang:
-                session["lang"] = lang
-            login_user(user, remember=bool(form.remember.data))
+            fresh_login(user, remember=bool(form.remember.data))
             return redirect(_next_url())
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, vneid=vneid_client.available())
 
 
 @bp.post("/logout")

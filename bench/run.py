@@ -1,0 +1,527 @@
+"""Benchmark: serve the app with gunicorn (2 workers) on SQLite with the demo content and measure requests per
+second for the bare route, the catalog, a logged-in lesson page and a quiz submit, each against the bare route.
+
+Run it from the project root with the project's virtualenv:
+
+    .venv/bin/python bench/run.py            # full run, about a minute and a half
+    .venv/bin/python bench/run.py --quick    # tiny counts, ~20 s: checks that the script still works
+    .venv/bin/python bench/run.py --json results.json
+
+This is a measurement, never a test: it exits 0 unless a request failed (wrong status code or no answer);
+missing an aim is reported as MISS and does not change the exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlencode, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent  # .venv/bin: gunicorn and lms live beside the interpreter
+COURSE = "nhan-dien-lua-dao"
+QUIZ = "nhan-dien-lua-dao"
+PASSWORD = "bench-password-123"
+ATTEMPTS = 3  # the demo quiz allows 3 attempts: rounds 1-2 fail on purpose, round 3 passes
+AIM_LESSON = 0.6
+AIM_SUBMIT = 0.3
+LOCKED = "database is locked"
+
+sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------------------------------------------------------
+# A minimal HTTP/1.0 client. gunicorn's default (sync) workers close the connection after every response, so a
+# request is: connect, send, read until the server closes. Raw sockets keep the load generator's share of the
+# two cores as small as possible (http.client parses headers with the email package and costs several times more).
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    cookies: dict[str, str]
+    body: str
+
+
+class Client:
+    """One browser: a cookie jar and requests to the benchmark server."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, form: dict[str, Any] | None = None, timeout: float = 60.0) -> Reply:
+        lines = [f"{method} {path} HTTP/1.0", f"Host: 127.0.0.1:{self.port}", "User-Agent: lms-bench"]
+        if self.cookies:
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        data = b""
+        if form is not None:
+            data = urlencode(form, doseq=True).encode()
+            lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(data)}"]
+        raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+        chunks = []
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
+            sock.sendall(raw)
+            while True:
+                chunk = sock.recv(262144)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").split("\r\n")
+        headers: dict[str, str] = {}
+        set_cookies: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                cookie_name, _, rest = value.partition("=")
+                cookie_value = rest.split(";", 1)[0]
+                set_cookies[cookie_name] = cookie_value
+            else:
+                headers[name] = value
+        for name, value in set_cookies.items():
+            if value in ("", '""'):
+                self.cookies.pop(name, None)
+            else:
+                self.cookies[name] = value
+        return Reply(int(status_line.split()[1]), headers, set_cookies, body.decode("utf-8", "replace"))
+
+
+_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+_QUESTION = re.compile(r'name="q(\d+)"')
+
+
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    if match is None:
+        raise RuntimeError("no CSRF token in the page")
+    return match.group(1)
+
+
+def location_path(reply: Reply) -> str:
+    return urlsplit(reply.headers.get("location", "")).path
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    scenario: str
+    requests: int
+    seconds: float
+    errors: int
+    concurrency: int
+    ratio: float | None = None
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds > 0 else 0.0
+
+
+class Tally:
+    """Thread-safe counts of good and failed requests."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.ok = 0
+        self.errors = 0
+        self.samples: list[str] = []
+
+    def add(self, ok: bool, detail: str = "") -> None:
+        with self.lock:
+            if ok:
+                self.ok += 1
+            else:
+                self.errors += 1
+                if len(self.samples) < 5:
+                    self.samples.append(detail)
+
+
+def run_for(seconds: float, clients: list[Client], one: Callable[[Client], tuple[bool, str]]) -> tuple[int, int, float, list[str]]:
+    """Each client in its own thread sends requests back to back for `seconds`; returns (ok, errors, elapsed)."""
+    tally = Tally()
+    start_gate = threading.Barrier(len(clients) + 1)
+    deadline = [0.0]
+    finished: list[float] = []
+
+    def loop(client: Client) -> None:
+        start_gate.wait()
+        while time.perf_counter() < deadline[0]:
+            try:
+                ok, detail = one(client)
+            except OSError as exc:
+                ok, detail = False, f"{type(exc).__name__}: {exc}"
+            tally.add(ok, detail)
+        finished.append(time.perf_counter())
+
+    threads = [threading.Thread(target=loop, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    deadline[0] = started + seconds
+    start_gate.wait()
+    for t in threads:
+        t.join()
+    return tally.ok, tally.errors, max(finished) - started, tally.samples
+
+
+def expect(reply: Reply, status: int, what: str) -> tuple[bool, str]:
+    return reply.status == status, f"{what}: HTTP {reply.status}"
+
+
+def get_scenario(name: str, path: str, clients: list[Client], seconds: float, warmup: float) -> Result:
+    def one(client: Client) -> tuple[bool, str]:
+        return expect(client.request("GET", path), 200, f"GET {path}")
+
+    run_for(warmup, clients, one)  # fills each worker's template and query caches; not counted
+    ok, errors, elapsed, samples = run_for(seconds, clients, one)
+    return Result(name, ok + errors, elapsed, errors, len(clients), error_samples=samples)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Set-up: instance folder, schema, demo content, learners, server
+# --------------------------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def new_instance() -> Path:
+    """A temporary instance folder with SQLite, used by this process and every process it starts."""
+    instance = Path(tempfile.mkdtemp(prefix="lms-bench-"))
+    os.environ["LMS_INSTANCE_PATH"] = str(instance)
+    os.environ["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.db'}"
+    os.environ["LMS_CONTENT_DIR"] = str(ROOT)
+    os.environ.pop("LMS_INDEX_DIR", None)
+    os.environ.pop("GUNICORN_CMD_ARGS", None)  # exactly the documented server: 2 sync workers, no access log
+    # gunicorn and `lms` import the checkout this script lives in, whatever the virtualenv has installed.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    return instance
+
+
+def prepare_instance(learners: int) -> dict[str, Any]:
+    """Schema and demo content through the real `lms` command, then learners through the accounts service."""
+    for args in (["db", "upgrade"], ["import"]):
+        done = subprocess.run([str(BIN / "lms"), *args], cwd=ROOT, env=os.environ.copy(), capture_output=True,
+                              text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"lms {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+    from sqlalchemy import select
+
+    from lms import create_app
+    from lms.db import write_intent
+    from lms.extensions import db
+    from lms.models import Course, Question, utcnow
+    from lms.services import accounts
+
+    app = create_app()
+    with app.app_context():
+        token = write_intent.set(True)
+        try:
+            for n in range(learners):
+                accounts.register(db.session, accounts.Registration(
+                    full_name=f"Học viên {n + 1}", email=f"learner{n + 1}@bench.example", phone=None,
+                    password=PASSWORD, target_group=1 + n % 4, province_code="01", commune_code="00004"),
+                    utcnow())
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
+        course = db.session.scalars(select(Course).where(Course.slug == COURSE)).one()
+        version = course.published
+        assert version is not None
+        quiz = next(q for q in version.quizzes if q.slug == QUIZ)
+        keys = {q.id: {"kind": q.kind, "options": [o["key"] for o in q.options], "answer": q.answer}
+                for q in db.session.scalars(select(Question).where(Question.quiz_id == quiz.id))}
+        return {"lesson": version.lessons[0].slug, "keys": keys}
+
+
+def answers_for(html: str, keys: dict[int, dict[str, Any]], right: bool) -> dict[str, Any]:
+    """The form a learner sends for the attempt page `html`: all right, or all wrong (so another attempt is left)."""
+    form: dict[str, Any] = {}
+    for qid in dict.fromkeys(int(q) for q in _QUESTION.findall(html)):
+        key = keys[qid]
+        kind, answer = key["kind"], key["answer"]
+        if kind in ("single", "multiple"):
+            correct = list(answer["correct"])
+            wrong = [o for o in key["options"] if o not in correct]
+            if right:
+                form[f"q{qid}"] = correct if kind == "multiple" else correct[0]
+            else:
+                form[f"q{qid}"] = wrong[0] if wrong else []
+        elif kind == "text":
+            form[f"q{qid}"] = answer["accepted"][0] if right else "không biết"
+        else:
+            value, tolerance = answer["values"][0]
+            form[f"q{qid}"] = f"{value:g}" if right else f"{value + tolerance + 1000:g}"
+    return form
+
+
+def start_server(port: int, log: Path, workers: int = 2) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT,
+                              env=os.environ.copy(), stdout=out, stderr=subprocess.STDOUT)
+    probe = Client(port)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log}")
+        try:
+            if probe.request("GET", "/healthz", timeout=5).status == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+
+
+def log_in(client: Client, n: int) -> None:
+    """Sign in through the real form: GET /login for the CSRF token, POST it, follow the redirect."""
+    page = client.request("GET", "/login")
+    reply = client.request("POST", "/login", {"login": f"learner{n}@bench.example", "password": PASSWORD,
+                                              "csrf_token": csrf_token(page.body)})
+    if reply.status != 302:
+        raise SystemExit(f"login of learner{n} failed: HTTP {reply.status}")
+    landing = client.request("GET", location_path(reply))
+    if landing.status != 200:
+        raise SystemExit(f"after login: HTTP {landing.status}")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The quiz submit scenario
+# --------------------------------------------------------------------------------------------------------------
+
+def submit_scenario(clients: list[Client], submitters: int, keys: dict[int, dict[str, Any]]) -> Result:
+    """Every learner uses all their attempts. Per round, untimed: start an attempt (POST with the CSRF token) and
+    open it; timed: `submitters` threads POST the answers concurrently. Only the submits are counted."""
+    quiz_page = f"/courses/{COURSE}/quiz/{QUIZ}"
+    tally = Tally()
+    total = 0
+    seconds = 0.0
+    tokens: dict[int, str] = {}
+
+    with ThreadPoolExecutor(submitters) as pool:
+        def first_token(i: int) -> None:
+            tokens[i] = csrf_token(clients[i].request("GET", quiz_page).body)
+
+        list(pool.map(first_token, range(len(clients))))
+
+        for round_number in range(1, ATTEMPTS + 1):
+            right = round_number == ATTEMPTS
+            prepared: dict[int, tuple[str, dict[str, Any]]] = {}
+
+            def prepare(i: int) -> None:
+                client = clients[i]
+                reply = client.request("POST", f"{quiz_page}/start", {"csrf_token": tokens[i]})
+                target = location_path(reply)
+                if reply.status != 302 or not re.fullmatch(r"/attempts/\d+", target):
+                    tally.add(False, f"start: HTTP {reply.status} -> {target}")
+                    return
+                page = client.request("GET", target)
+                if page.status != 200:
+                    tally.add(False, f"GET {target}: HTTP {page.status}")
+                    return
+                form = answers_for(page.body, keys, right)
+                form["csrf_token"] = csrf_token(page.body)
+                prepared[i] = (target, form)
+
+            list(pool.map(prepare, range(len(clients))))
+
+            queue = list(prepared.items())
+            queue_lock = threading.Lock()
+            gate = threading.Barrier(submitters + 1)
+            ends: list[float] = []
+
+            def submit_loop() -> None:
+                gate.wait()
+                while True:
+                    with queue_lock:
+                        if not queue:
+                            break
+                        i, (target, form) = queue.pop()
+                    try:
+                        reply = clients[i].request("POST", target, form)
+                        ok = reply.status == 302 and location_path(reply) == f"{target}/result"
+                        tally.add(ok, f"submit {target}: HTTP {reply.status} -> {location_path(reply)}")
+                    except OSError as exc:
+                        tally.add(False, f"submit {target}: {type(exc).__name__}: {exc}")
+                ends.append(time.perf_counter())
+
+            count = len(queue)
+            threads = [threading.Thread(target=submit_loop) for _ in range(submitters)]
+            for t in threads:
+                t.start()
+            started = time.perf_counter()
+            gate.wait()
+            for t in threads:
+                t.join()
+            seconds += max(ends) - started
+            total += count
+    return Result("quiz submit (POST)", total, seconds, tally.errors, submitters, error_samples=tally.samples)
+
+
+def check_database(learners: int) -> dict[str, int]:
+    """What the submits left in the database: every attempt graded once, every learner passed in round 3."""
+    from sqlalchemy import func, select
+
+    from lms import create_app
+    from lms.extensions import db
+    from lms.models import Enrolment, QuizAttempt
+
+    app = create_app()
+    with app.app_context():
+        submitted = db.session.scalar(select(func.count()).select_from(QuizAttempt)
+                                      .where(QuizAttempt.submitted_at.is_not(None))) or 0
+        passed = db.session.scalar(select(func.count()).select_from(QuizAttempt)
+                                   .where(QuizAttempt.passed.is_(True))) or 0
+        enrolled = db.session.scalar(select(func.count()).select_from(Enrolment)) or 0
+    return {"submitted_attempts": submitted, "passed_attempts": passed, "enrolments": enrolled,
+            "expected_submitted": learners * ATTEMPTS, "expected_passed": learners}
+
+
+# --------------------------------------------------------------------------------------------------------------
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="tiny counts (~20 s) to check the script works")
+    parser.add_argument("--seconds", type=float, help="measured seconds per GET scenario (default 8, quick 1)")
+    parser.add_argument("--threads", type=int, default=8, help="client threads for the GET scenarios (8)")
+    parser.add_argument("--submitters", type=int, help="concurrent submitters (default 50, quick 10)")
+    parser.add_argument("--learners", type=int, help="learner accounts, each submits 3 attempts (default 100)")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder and the gunicorn log")
+    args = parser.parse_args()
+    seconds = args.seconds or (1.0 if args.quick else 8.0)
+    warmup = 0.3 if args.quick else 1.0
+    submitters = args.submitters or (10 if args.quick else 50)
+    learners = args.learners or (10 if args.quick else 100)
+    learners = max(learners, submitters, args.threads)
+
+    began = time.perf_counter()
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure; printed with the results
+    instance = new_instance()
+    log = instance / "gunicorn.log"
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        print(f"instance {instance}: migrating, importing the demo content, creating {learners} learners…",
+              flush=True)
+        setup = prepare_instance(learners)
+        port = free_port()
+        server = start_server(port, log)
+        print(f"gunicorn -w 2 on 127.0.0.1:{port}; logging in {learners} learners through /login…", flush=True)
+        clients = [Client(port) for _ in range(learners)]
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda n: log_in(clients[n], n + 1), range(learners)))
+        anonymous = [Client(port) for _ in range(args.threads)]
+        readers = clients[:args.threads]
+        lesson_path = f"/courses/{COURSE}/{setup['lesson']}"
+
+        results: list[Result] = []
+        for name, path, who in (("bare route", "/bench/bare", anonymous),
+                                ("catalog", "/courses", anonymous),
+                                ("lesson (logged in)", lesson_path, readers)):
+            print(f"measuring {name}: GET {path}, {len(who)} threads, {seconds:g} s…", flush=True)
+            results.append(get_scenario(name, path, who, seconds, warmup))
+        print(f"measuring quiz submit: {learners} learners x {ATTEMPTS} attempts, {submitters} concurrent "
+              "submitters…", flush=True)
+        results.append(submit_scenario(clients, submitters, setup["keys"]))
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    database = check_database(learners)
+    log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    locked = log_text.count(LOCKED)
+    tracebacks = log_text.count("Traceback")
+
+    bare = results[0].rps
+    for r in results:
+        r.ratio = r.rps / bare if bare else None
+    by_name = {r.scenario: r for r in results}
+    lesson_ratio = by_name["lesson (logged in)"].ratio or 0.0
+    submit_ratio = by_name["quiz submit (POST)"].ratio or 0.0
+    errors = sum(r.errors for r in results)
+    db_ok = (database["submitted_attempts"] == database["expected_submitted"]
+             and database["passed_attempts"] == database["expected_passed"])
+
+    print()
+    print(f"{'scenario':<22}{'conc.':>6}{'requests':>10}{'seconds':>9}{'req/s':>9}{'x bare':>8}{'errors':>8}")
+    for r in results:
+        print(f"{r.scenario:<22}{r.concurrency:>6}{r.requests:>10}{r.seconds:>9.2f}{r.rps:>9.1f}"
+              f"{(r.ratio or 0):>8.2f}{r.errors:>8}")
+        for sample in r.error_samples:
+            print(f"    error: {sample}")
+    print()
+
+    def mark(ok: bool) -> str:
+        return "PASS" if ok else "MISS"
+
+    aims = [
+        (f"lesson page >= {AIM_LESSON} x bare", f"{lesson_ratio:.2f}", lesson_ratio >= AIM_LESSON),
+        (f"quiz submit >= {AIM_SUBMIT} x bare", f"{submit_ratio:.2f}", submit_ratio >= AIM_SUBMIT),
+        (f'0 "{LOCKED}" ({submitters} submitters)', str(locked), locked == 0),
+    ]
+    print("aims (informational):")
+    for text, value, ok in aims:
+        print(f"  {mark(ok)}  {text:<42} {value}")
+    print(f"database: {database['submitted_attempts']}/{database['expected_submitted']} attempts graded, "
+          f"{database['passed_attempts']}/{database['expected_passed']} passed"
+          f"{'' if db_ok else '  <-- UNEXPECTED'}; gunicorn log: {tracebacks} traceback(s)")
+    total_seconds = time.perf_counter() - began
+    print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.system()}; "
+          f"load generator and server share the CPUs; load average before the run {load_before:.2f}; "
+          f"whole run {total_seconds:.0f} s")
+
+    if args.json:
+        payload = {
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+                        "load_average_before": round(load_before, 2)},
+            "settings": {"quick": args.quick, "seconds": seconds, "threads": args.threads, "submitters": submitters,
+                         "learners": learners, "attempts_per_learner": ATTEMPTS, "gunicorn_workers": 2},
+            "results": [dict(asdict(r), rps=round(r.rps, 1), seconds=round(r.seconds, 3),
+                             ratio=round(r.ratio or 0.0, 3)) for r in results],
+            "aims": [{"aim": text, "value": value, "met": ok} for text, value, ok in aims],
+            "database_is_locked": locked,
+            "tracebacks": tracebacks,
+            "database": database,
+            "run_seconds": round(total_seconds, 1),
+        }
+        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"results written to {args.json}")
+
+    if args.keep:
+        print(f"kept {instance} (gunicorn log: {log})")
+    else:
+        shutil.rmtree(instance, ignore_errors=True)
+    failed = errors > 0 or not db_ok or tracebacks > 0
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,277 @@
+"""Certificate use cases: the signing keys, issuing exactly once per person and course, revoking, and
+checking a number. Free of Flask: the caller passes the settings (base URL, issuer, keys folder) and the
+clock.
+
+Keys: the private half of each Ed25519 key lives in `<keys_dir>/<kid>.pem` (mode 0600, inside the instance
+folder, never in the repository); the public half is a row of `signing_key`, so every server and the public
+key document see it. Rotating retires the current key (kept, so older certificates still verify) and makes a
+new one.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Literal, Mapping
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..domain import certificates as certs
+from ..domain import openbadges
+from ..domain.framework import framework
+from ..models import Certificate, Course, Enrolment, SigningKey, User
+
+_NUMBER_TRIES = 5
+_loaded: dict[Path, Ed25519PrivateKey] = {}
+_loaded_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What issuing needs from the configuration and the request."""
+
+    base_url: str  # the platform's public URL, no trailing slash: credential ids and the QR code use it
+    keys_dir: Path
+    issuer_name: str = "Học Vụ Số"
+    min_level: int = 2
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], base_url: str) -> "Settings":
+        """From the app configuration (CERTIFICATE_*, PUBLIC_URL) with `base_url` as the fallback URL."""
+        return cls(base_url=str(config.get("PUBLIC_URL") or base_url).rstrip("/"),
+                   keys_dir=Path(config["CERTIFICATE_KEYS_DIR"]),
+                   issuer_name=str(config.get("CERTIFICATE_ISSUER_NAME") or "Học Vụ Số"),
+                   min_level=int(config.get("CERTIFICATE_MIN_LEVEL", 2)))
+
+
+class CertificateError(Exception):
+    """A refused action; `reason` is a stable code: unknown_number, empty_reason, missing_private_key."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+# --- keys --------------------------------------------------------------------------------------------------
+
+def _key_path(keys_dir: Path, kid: str) -> Path:
+    return keys_dir / f"{kid}.pem"
+
+
+def generate_key(session: Session, keys_dir: Path, now: datetime) -> SigningKey:
+    """A new active key: the private PEM written with mode 0600, the public JWK recorded."""
+    key = certs.new_private_key()
+    jwk = certs.public_jwk(key)
+    keys_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = _key_path(keys_dir, jwk["kid"])
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(certs.private_pem(key))
+    with _loaded_lock:
+        _loaded[path] = key
+    row = SigningKey(kid=jwk["kid"], algorithm="Ed25519", public_jwk=jwk, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def active_key(session: Session, keys_dir: Path, now: datetime) -> tuple[SigningKey, Ed25519PrivateKey]:
+    """The current signing key and its private half; made on first use."""
+    row = session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))
+                          .order_by(SigningKey.created_at.desc(), SigningKey.kid).limit(1)).first()
+    if row is None:
+        row = generate_key(session, keys_dir, now)
+    return row, _private(keys_dir, row.kid)
+
+
+def _private(keys_dir: Path, kid: str) -> Ed25519PrivateKey:
+    path = _key_path(keys_dir, kid)
+    with _loaded_lock:
+        if path in _loaded:
+            return _loaded[path]
+    if not path.is_file():
+        raise CertificateError("missing_private_key", f"{path} not found: copy the instance keys folder to "
+                               "this server, or rotate the key (lms certificates rotate-key)")
+    key = certs.load_private_pem(path.read_bytes())
+    if certs.public_jwk(key)["kid"] != kid:
+        raise CertificateError("missing_private_key", f"{path} does not hold key {kid}")
+    with _loaded_lock:
+        _loaded[path] = key
+    return key
+
+
+def rotate(session: Session, keys_dir: Path, now: datetime) -> SigningKey:
+    """Retire every active key (they stay published) and make a new one."""
+    for row in session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))):
+        row.retired_at = now
+    session.flush()
+    return generate_key(session, keys_dir, now)
+
+
+def public_keys(session: Session) -> dict[str, dict[str, Any]]:
+    """Every key ever used, active or retired: kid -> public JWK."""
+    rows = session.scalars(select(SigningKey).order_by(SigningKey.created_at))
+    return {row.kid: dict(row.public_jwk) for row in rows}
+
+
+def jwks(session: Session) -> dict[str, Any]:
+    """The published key set (RFC 7517), retired keys included so that older certificates still verify."""
+    return {"keys": list(public_keys(session).values())}
+
+
+# --- issuing -----------------------------------------------------------------------------------------------
+
+def eligible_person(user: User, settings: Settings) -> bool:
+    """Verified through VNeID at the level certificates need."""
+    level = user.id_level or 0
+    return bool(user.person_hash and user.verified_at is not None and level >= settings.min_level)
+
+
+def find(session: Session, number: str) -> Certificate | None:
+    return session.scalars(select(Certificate).where(Certificate.number == number)).one_or_none()
+
+
+def _existing(session: Session, person_hash: str, course_id: int) -> Certificate | None:
+    return session.scalars(select(Certificate).where(Certificate.person_hash == person_hash,
+                                                     Certificate.course_id == course_id)).one_or_none()
+
+
+def facts_of(cert: Certificate, course_slug: str) -> certs.CertificateFacts:
+    return certs.CertificateFacts(
+        number=cert.number, holder_name=cert.holder_name, course_slug=course_slug,
+        course_title=cert.course_title, competencies=tuple(cert.competencies), level=cert.level,
+        issued_at=cert.issued_at,
+        issuer_name=cert.issuer_name, person_hash=cert.person_hash, key_id=cert.key_id)
+
+
+def issue_if_eligible(session: Session, user: User, course: Course, now: datetime, settings: Settings, *,
+                      draw: Callable[[int], str] = certs.new_number) -> Certificate | None:
+    """The person's certificate for `course`, issued now if they completed it and are verified at the required
+    level; None otherwise. Exactly once per person and course, even when requests race: the unique
+    (person_hash, course_id) constraint decides, and the loser returns the winner's certificate. `draw` makes
+    a fresh number for a year (a number already taken is simply drawn again)."""
+    if not eligible_person(user, settings) or course.published is None:
+        return None
+    person_hash = str(user.person_hash)
+    found = _existing(session, person_hash, course.id)
+    if found is not None:
+        return found
+    completed = session.scalar(select(Enrolment.completed_at).where(
+        Enrolment.user_id == user.id, Enrolment.course_id == course.id))
+    if completed is None:
+        return None
+    version = course.published
+    key_row, key = active_key(session, settings.keys_dir, now)
+    recipient = (openbadges.Recipient(user.recipient_hash, user.recipient_salt)
+                 if user.recipient_hash and user.recipient_salt else None)
+    for _ in range(_NUMBER_TRIES):
+        facts = certs.CertificateFacts(
+            number=draw(now.year), holder_name=user.full_name, course_slug=course.slug,
+            course_title=version.title, competencies=certs.competency_codes(version.competencies),
+            level=version.level, issued_at=now, issuer_name=settings.issuer_name, person_hash=person_hash,
+            key_id=key_row.kid)
+        body = certs.payload(facts)
+        credential = openbadges.add_proof(
+            openbadges.build(facts, settings.base_url, recipient, _competency_name,
+                             version.summary or version.title),
+            key, openbadges.verification_method(settings.base_url, key_row.kid), now)
+        cert = Certificate(
+            number=facts.number, user_id=user.id, course_id=course.id, version_id=version.id,
+            person_hash=person_hash, holder_name=facts.holder_name, course_title=facts.course_title,
+            competencies=list(facts.competencies), level=facts.level, issuer_name=facts.issuer_name,
+            issued_at=now,
+            payload=body, signature=certs.sign_payload(key, body), key_id=key_row.kid,
+            credential=certs.canonical(credential).decode("utf-8"))
+        try:
+            with session.begin_nested():
+                session.add(cert)
+            return cert
+        except IntegrityError:
+            found = _existing(session, person_hash, course.id)
+            if found is not None:  # a concurrent request issued it first
+                return found
+            # otherwise the random number was taken: draw another
+    raise RuntimeError("could not draw a free certificate number")
+
+
+def issue_pending(session: Session, user: User, now: datetime, settings: Settings) -> list[Certificate]:
+    """Certificates for every course the user completed (call right after a verification); those already
+    issued are returned as they are."""
+    if not eligible_person(user, settings):
+        return []
+    courses = session.scalars(select(Course).join(Enrolment, Enrolment.course_id == Course.id).where(
+        Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None)).order_by(Enrolment.completed_at))
+    issued = [issue_if_eligible(session, user, course, now, settings) for course in courses]
+    return [c for c in issued if c is not None]
+
+
+def _competency_name(code: str) -> str:
+    item = framework().competencies.get(code)
+    return item.name("vi") if item else code
+
+
+# --- revoking and checking ---------------------------------------------------------------------------------
+
+def revoke(session: Session, number: str, reason: str, now: datetime) -> Certificate:
+    """Record the revocation (the signed payload and credential stay as issued). Revoking twice keeps the
+    first date and reason."""
+    canonical_number = certs.parse_number(number)
+    cert = find(session, canonical_number) if canonical_number else None
+    if cert is None:
+        raise CertificateError("unknown_number", number)
+    reason = reason.strip()
+    if not reason:
+        raise CertificateError("empty_reason")
+    if cert.revoked_at is None:
+        cert.revoked_at = now
+        cert.revoked_reason = reason[:1000]
+        session.flush()
+    return cert
+
+
+Status = Literal["valid", "revoked", "invalid", "unknown"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """`valid`, `revoked`, `unknown` (no such number), or `invalid` (the stored record no longer matches its
+    signature: it was altered outside the platform)."""
+
+    status: Status
+    number: str
+    certificate: Certificate | None = None
+    course_slug: str = ""
+
+
+def verify_number(session: Session, text: str) -> Verification:
+    """What the public verification page shows for a typed number (one query: the certificate, its course's
+    slug and its key)."""
+    number = certs.parse_number(text)
+    row = session.execute(
+        select(Certificate, Course.slug, SigningKey.public_jwk)
+        .join(Course, Course.id == Certificate.course_id)
+        .outerjoin(SigningKey, SigningKey.kid == Certificate.key_id)
+        .where(Certificate.number == number)).one_or_none() if number else None
+    if row is None:
+        return Verification("unknown", number or text.strip()[:40])
+    cert, slug, jwk = row
+    body = certs.payload(facts_of(cert, slug))
+    if jwk is None or body != cert.payload or not certs.verify_payload(jwk, body, cert.signature):
+        return Verification("invalid", cert.number, cert, slug)
+    return Verification("revoked" if cert.revoked_at is not None else "valid", cert.number, cert, slug)
+
+
+def for_user(session: Session, user_id: int) -> dict[int, Certificate]:
+    """The user's certificates by course id."""
+    rows = session.scalars(select(Certificate).where(Certificate.user_id == user_id))
+    return {c.course_id: c for c in rows}
+
+
+def latest(session: Session, limit: int = 50) -> list[Certificate]:
+    return list(session.scalars(select(Certificate)
+                                .order_by(Certificate.issued_at.desc(), Certificate.id.desc()).limit(limit)))

@@ -1,0 +1,250 @@
+"""Certificates in three forms (page, PDF, Open Badges JSON), the public verification pages, the published
+keys, and revocation by an administrator.
+
+Rate limiting of public lookups is a fixed window per client IP kept in process memory: no table to write on
+every lookup and no extra service. Each worker process counts on its own, so with N workers a client gets at
+most N × VERIFY_RATE_LIMIT lookups a minute; that is enough to stop enumeration of numbers (35 random bits
+each), and a deployment with several servers can add a limit at its reverse proxy (docs/certificates.md).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
+                   request, url_for)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from ..domain import certificate_pdf
+from ..domain import certificates as certs
+from ..domain.framework import framework
+from ..extensions import db
+from ..models import Certificate
+from ..services import certificates
+from .helpers import now
+
+bp = Blueprint("certificates", __name__)
+
+
+def certificate_settings() -> certificates.Settings:
+    """The issuing settings for this request (PUBLIC_URL, else the URL the visitor used)."""
+    return certificates.Settings.from_config(current_app.config, request.url_root)
+
+
+class FixedWindowLimiter:
+    """At most `limit` hits per key in each `window`-second slot; pruning old slots bounds the memory."""
+
+    def __init__(self, window: int = 60) -> None:
+        self.window = window
+        self._hits: dict[tuple[str, int], int] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, limit: int, clock: float | None = None) -> int:
+        """Count one hit; returns 0 when allowed, else the seconds until the next window."""
+        moment = time.time() if clock is None else clock
+        slot = int(moment // self.window)
+        with self._lock:
+            if len(self._hits) > 10_000:
+                self._hits = {k: v for k, v in self._hits.items() if k[1] == slot}
+            count = self._hits.get((key, slot), 0) + 1
+            self._hits[(key, slot)] = count
+        return 0 if count <= limit else int((slot + 1) * self.window - moment) + 1
+
+
+def _limited() -> Response | None:
+    """A friendly 429 page when this client made too many lookups this minute (VERIFY_RATE_LIMIT; 0 = off)."""
+    limit = int(current_app.config.get("VERIFY_RATE_LIMIT") or 0)
+    if limit <= 0:
+        return None
+    limiter: FixedWindowLimiter = current_app.extensions.setdefault("lms_verify_limiter",
+                                                                    FixedWindowLimiter())
+    wait = limiter.hit(request.remote_addr or "?", limit)
+    if not wait:
+        return None
+    page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
+                           message=_("To protect the certificates, each visitor may check a limited number "
+                                     "per minute. Please wait a minute and try again."))
+    return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
+
+
+def _certificate_or_404(number: str) -> Certificate:
+    canonical = certs.parse_number(number)
+    cert = certificates.find(db.session, canonical) if canonical else None
+    if cert is None:
+        abort(404)
+    return cert
+
+
+def _competencies(codes: list[str], locale: str = "vi") -> list[tuple[str, str]]:
+    items = framework().competencies
+    return [(code, items[code].name(locale) if code in items else code) for code in codes]
+
+
+def _level_label(level: int, locale: str = "vi") -> str:
+    try:
+        return f"{framework().tier_of(level).name(locale)} – {level}"
+    except StopIteration:
+        return str(level)
+
+
+def _local_date(cert: Certificate) -> str:
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return cert.issued_at.astimezone(zone).strftime("%d/%m/%Y")
+
+
+def _verify_url(number: str) -> str:
+    return f"{certificate_settings().base_url}{url_for('certificates.verify', number=number)}"
+
+
+def _is_admin() -> bool:
+    return bool(current_user.is_authenticated and current_user.role == "admin")
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason for revoking"), validators=[
+        DataRequired(_l("Please give the reason for revoking.")), Length(max=1000)])
+
+
+@bp.app_context_processor
+def _globals() -> dict[str, Any]:
+    def my_certificates() -> dict[int, Certificate]:
+        """The signed-in learner's certificates by course id (for "My learning")."""
+        if not current_user.is_authenticated:
+            return {}
+        return certificates.for_user(db.session, current_user.id)
+    return {"my_certificates": my_certificates}
+
+
+@bp.get("/certificates/<number>")
+def show(number: str) -> str | Response:
+    """The certificate page: holder, course, competencies, level, date, issuer, status, QR and downloads."""
+    if (blocked := _limited()) is not None:
+        return blocked
+    cert = _certificate_or_404(number)
+    if number != cert.number:
+        return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
+    result = certificates.verify_number(db.session, cert.number)
+    verify_url = _verify_url(cert.number)
+    qr = segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2)
+    keys_url = f"{certificate_settings().base_url}{url_for('certificates.keys')}"
+    return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
+                           keys_url=keys_url, issued_on=_local_date(cert),
+                           form=RevokeForm() if _is_admin() else None)
+
+
+@bp.get("/certificates/<number>.pdf")
+def pdf(number: str) -> Response:
+    """The printable A4 certificate with an embedded Unicode font and a QR code to the verification page."""
+    if (blocked := _limited()) is not None:
+        return blocked
+    cert = _certificate_or_404(number)
+    view = certificate_pdf.PdfView(
+        number=cert.number, holder_name=cert.holder_name, course_title=cert.course_title,
+        competencies=tuple(_competencies(cert.competencies)), level_label=_level_label(cert.level),
+        issued_on=_local_date(cert), issuer_name=cert.issuer_name, verify_url=_verify_url(cert.number),
+        key_id=cert.key_id, revoked=cert.revoked_at is not None)
+    fonts = certificate_pdf.prepare_fonts(Path(current_app.instance_path) / "fonts")
+    response = Response(certificate_pdf.render(view, fonts), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.pdf"'
+    return response
+
+
+@bp.get("/certificates/<number>.json")
+def credential(number: str) -> Response:
+    """The signed Open Badges 3.0 credential exactly as issued (canonical JSON: every byte counts)."""
+    if (blocked := _limited()) is not None:
+        return blocked
+    cert = _certificate_or_404(number)
+    response = Response(cert.credential, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.json"'
+    return response
+
+
+@bp.post("/certificates/<number>/revoke")
+def revoke(number: str) -> Response:
+    """Revoke with a reason (administrators only; the form carries the CSRF token)."""
+    if not _is_admin():
+        abort(403)
+    cert = _certificate_or_404(number)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Please give the reason for revoking."), "error")
+        return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
+    already = cert.revoked_at is not None
+    certificates.revoke(db.session, cert.number, form.reason.data or "", now())
+    db.session.commit()
+    current_app.logger.info("certificate %s revoked by user %s", cert.number, current_user.id)
+    flash(_("This certificate was already revoked.") if already else _("The certificate has been revoked."),
+          "info" if already else "success")
+    return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
+
+
+@bp.get("/verify")
+def verify_form() -> str | Response:
+    """A form to type a certificate number (GET, works without JavaScript)."""
+    typed = request.args.get("number", "").strip()[:60]
+    if typed:
+        canonical = certs.parse_number(typed)
+        if canonical:
+            return redirect(url_for("certificates.verify", number=canonical))  # type: ignore[return-value]
+        if (blocked := _limited()) is not None:
+            return blocked
+        page = render_template("certificates/verify_form.html", typed=typed, malformed=True)
+        return page, 404  # type: ignore[return-value]
+    return render_template("certificates/verify_form.html", typed="", malformed=False)
+
+
+def _status_json(result: certificates.Verification) -> dict[str, Any]:
+    body: dict[str, Any] = {"number": result.number, "status": result.status}
+    cert = result.certificate
+    if cert is not None and result.status in ("valid", "revoked"):
+        body.update({
+            "holder": cert.holder_name, "course": cert.course_title, "issued": certs.iso_utc(cert.issued_at),
+            "issuer": cert.issuer_name, "level": cert.level,
+            "competencies": [{"code": c, "name": n} for c, n in _competencies(cert.competencies)],
+        })
+        if cert.revoked_at is not None:
+            body["revoked"] = {"at": certs.iso_utc(cert.revoked_at.astimezone(timezone.utc)),
+                               "reason": cert.revoked_reason}
+    return body
+
+
+@bp.get("/verify/<number>.json")
+def verify_json(number: str) -> Response | tuple[Response, int]:
+    """The certificate's status as JSON (the `credentialStatus` of the Open Badges credential points here)."""
+    if (blocked := _limited()) is not None:
+        return blocked
+    result = certificates.verify_number(db.session, number)
+    return jsonify(_status_json(result)), 404 if result.status == "unknown" else 200
+
+
+@bp.get("/verify/<number>")
+def verify(number: str) -> str | Response | tuple[str, int]:
+    """Public check of a number: valid, revoked (with the reason) or unknown — never any ID number."""
+    if (blocked := _limited()) is not None:
+        return blocked
+    result = certificates.verify_number(db.session, number)
+    if result.certificate is not None and number != result.number:
+        return redirect(url_for("certificates.verify", number=result.number))  # type: ignore[return-value]
+    page = render_template("certificates/verify.html", result=result, cert=result.certificate,
+                           issued_on=_local_date(result.certificate) if result.certificate else "")
+    return page, 404 if result.status == "unknown" else 200
+
+
+@bp.get("/.well-known/hvs-certificate-keys.json")
+def keys() -> Response:
+    """The public signing keys as a JWKS, retired ones included, so that any certificate verifies offline."""
+    response = jsonify(certificates.jwks(db.session))
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response

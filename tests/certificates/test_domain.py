@@ -1,0 +1,314 @@
+"""The pure certificate modules: numbers and their check character, canonical JSON, Ed25519 signatures over
+the payload, the recipient hash, and the Open Badges 3.0 credential with its eddsa-jcs-2022 proof."""
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+import jsonschema
+import pytest
+
+from lms.domain import certificates as certs
+from lms.domain import openbadges
+from lms.domain.framework import framework
+from tests.certificates.conftest import BASE_URL, SCHEMA, id_number
+
+ISSUED = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=timezone.utc)
+
+
+def facts(**changes: Any) -> certs.CertificateFacts:
+    values: dict[str, Any] = dict(
+        number=certs.new_number(2026, "7K3M9QX"), holder_name="Nguyễn Thị Ánh Hường",
+        course_slug="nhan-dien-lua-dao", course_title="Nhận diện lừa đảo trực tuyến",
+        competencies=("1.2", "2.1", "4.2"), level=2, issued_at=ISSUED,
+        issuer_name="Học Vụ Số", person_hash="ab" * 32, key_id="kid-1")
+    values.update(changes)
+    return certs.CertificateFacts(**values)
+
+
+def name_of(code: str) -> str:
+    return framework().competencies[code].name("vi")
+
+
+def credential(key: Any, recipient: openbadges.Recipient | None = None, **changes: Any) -> dict[str, Any]:
+    f = facts(key_id=certs.public_jwk(key)["kid"], **changes)
+    document = openbadges.build(f, BASE_URL, recipient, name_of, "Khóa học về lừa đảo trực tuyến.")
+    return openbadges.add_proof(document, key, openbadges.verification_method(BASE_URL, f.key_id), ISSUED)
+
+
+# --- numbers -----------------------------------------------------------------------------------------------
+
+def test_number_format() -> None:
+    """A number reads HVS-<year>-XXXX-XXXX in Crockford base32 (no I, L, O, U) and parses back to itself."""
+    for _ in range(200):
+        number = certs.new_number(2026)
+        prefix, year, first, second = number.split("-")
+        assert (prefix, year, len(first), len(second)) == ("HVS", "2026", 4, 4)
+        assert not set(first + second) & set("ILOU")
+        assert certs.parse_number(number) == number
+
+
+def test_numbers_are_random() -> None:
+    """Two hundred fresh numbers are all different."""
+    assert len({certs.new_number(2026) for _ in range(200)}) == 200
+
+
+@pytest.mark.parametrize("typed", ["hvs-2026-7k3m-9qx{check}", " HVS 2026 7K3M 9QX{check} ",
+                                   "HVS20267K3M9QX{check}", "Hvs-2026-7K3M9QX{check}"])
+def test_typed_numbers_are_normalised(typed: str) -> None:
+    """Case, spaces and dashes do not matter."""
+    number = certs.new_number(2026, "7K3M9QX")
+    assert certs.parse_number(typed.format(check=number[-1])) == number
+
+
+def test_lookalike_letters_are_read_as_digits() -> None:
+    """O is read as 0, I and L as 1 (Crockford decoding)."""
+    number = certs.new_number(2026, "1K3M0QX")
+    assert certs.parse_number(number.replace("1K3M0", "IK3MO")) == number
+    assert certs.parse_number(number.replace("1K3M0", "lK3Mo")) == number
+
+
+def test_check_character_catches_every_single_typo() -> None:
+    """Changing any one character of the code, to any other character, is detected."""
+    number = certs.new_number(2026, "7K3M9QX")
+    compact = number.replace("-", "")
+    for position in range(3, len(compact)):
+        for char in certs.ALPHABET:
+            if char == compact[position] or (position < 7 and not char.isdigit()):
+                continue
+            typo = compact[:position] + char + compact[position + 1:]
+            assert certs.parse_number(typo) is None, typo
+
+
+def test_check_character_catches_neighbour_swaps() -> None:
+    """Swapping two different neighbouring characters of the code is detected in most cases (> 90%)."""
+    caught = total = 0
+    for _ in range(100):
+        compact = certs.new_number(2026).replace("-", "")
+        for i in range(7, len(compact) - 1):
+            if compact[i] != compact[i + 1]:
+                total += 1
+                swapped = compact[:i] + compact[i + 1] + compact[i] + compact[i + 2:]
+                caught += certs.parse_number(swapped) is None
+    assert caught / total > 0.9
+
+
+@pytest.mark.parametrize("text", ["", "HVS", "ABC-2026-7K3M-9QXD", "HVS-2026-7K3M-9QX", "HVS-2026-7K3M-9QXDD",
+                                  "HVS-20X6-7K3M-9QXD", "HVS-2026-7K3M-9QX#", "HVS-2026-7K3U-9QXD"])
+def test_malformed_numbers_are_refused(text: str) -> None:
+    """Wrong prefix, length, year or characters give None."""
+    assert certs.parse_number(text) is None
+
+
+# --- canonical JSON ----------------------------------------------------------------------------------------
+
+def test_canonical_json_is_jcs() -> None:
+    """Keys sorted (by UTF-16 code units), no spaces, UTF-8 kept unescaped, control characters escaped."""
+    value = {"b": [1, True, None], "a": "Hường\n", "é": {"z": 0, "A": "x"}, "\U0001F600": 1, "\uffff": 2}
+    expected = '{"a":"Hường\\n","b":[1,true,null],"é":{"A":"x","z":0},"\U0001F600":1,"\uffff":2}'
+    assert certs.canonical(value) == expected.encode("utf-8")
+
+
+def test_canonical_json_refuses_floats() -> None:
+    """Floats (whose JCS form is subtle) never enter a signed document."""
+    with pytest.raises(TypeError):
+        certs.canonical({"x": 1.5})
+
+
+# --- keys and the payload signature ------------------------------------------------------------------------
+
+def test_jwk_thumbprint_is_rfc7638() -> None:
+    """The key id is the RFC 7638 thumbprint (checked against the RFC 8037 example key)."""
+    jwk = {"kty": "OKP", "crv": "Ed25519", "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}
+    assert certs.thumbprint(jwk) == "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+
+
+def test_payload_has_every_field_and_no_id_number() -> None:
+    """The payload names the holder, course, competencies, level, date, issuer, person reference and key id;
+    the person reference is derived from the identity hash, not equal to it."""
+    body = certs.payload(facts())
+    assert set(body) == {"v", "number", "holder", "course", "competencies", "level", "issued", "issuer",
+                         "person", "kid"}
+    assert body["issued"] == "2026-11-25T09:30:15Z"
+    assert body["person"] != "ab" * 32 and len(body["person"]) == 32
+
+
+def test_signature_round_trip() -> None:
+    """A payload signed with a key verifies with its public JWK."""
+    key = certs.new_private_key()
+    body = certs.payload(facts())
+    assert certs.verify_payload(certs.public_jwk(key), body, certs.sign_payload(key, body))
+
+
+@pytest.mark.parametrize("field,value", [
+    ("number", "HVS-2026-0000-0000"), ("holder", "Nguyễn Thị Ánh Huờng"),
+    ("course", {"slug": "x", "title": "y"}),
+    ("competencies", ["1.2", "2.1"]), ("level", 3), ("issued", "2026-11-26T09:30:15Z"), ("issuer", "Khác"),
+    ("person", "0" * 32), ("kid", "kid-2"), ("v", 2)])
+def test_tampering_any_payload_field_fails(field: str, value: Any) -> None:
+    """Changing any one field of the payload makes the signature fail."""
+    key = certs.new_private_key()
+    body = certs.payload(facts())
+    signature = certs.sign_payload(key, body)
+    assert not certs.verify_payload(certs.public_jwk(key), {**body, field: value}, signature)
+
+
+def test_another_key_or_a_damaged_signature_fails() -> None:
+    """The signature does not verify under another key, nor once damaged or malformed."""
+    key, other = certs.new_private_key(), certs.new_private_key()
+    body = certs.payload(facts())
+    signature = certs.sign_payload(key, body)
+    assert not certs.verify_payload(certs.public_jwk(other), body, signature)
+    flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert not certs.verify_payload(certs.public_jwk(key), body, flipped)
+    assert not certs.verify_payload(certs.public_jwk(key), body, "not base64!")
+
+
+def test_private_key_pem_round_trip() -> None:
+    """A key written as PEM loads back with the same key id."""
+    key = certs.new_private_key()
+    loaded = certs.load_private_pem(certs.private_pem(key))
+    assert certs.public_jwk(loaded)["kid"] == certs.public_jwk(key)["kid"]
+
+
+def test_recipient_hash() -> None:
+    """The identity hash is 'sha256$' + hex(SHA-256(number + salt)); it matches only the right number."""
+    number, salt = id_number(123456), "0f" * 16
+    import hashlib
+    expected = "sha256$" + hashlib.sha256((number + salt).encode()).hexdigest()
+    assert certs.recipient_hash(number, salt) == expected
+    assert certs.matches_recipient(number, salt, expected)
+    assert not certs.matches_recipient(id_number(123457), salt, expected)
+    assert certs.new_salt() != certs.new_salt() and len(certs.new_salt()) == 32
+
+
+# --- Open Badges 3.0 ---------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    checker = jsonschema.Draft201909Validator.FORMAT_CHECKER
+    return jsonschema.Draft201909Validator(schema, format_checker=checker)
+
+
+def test_credential_validates_against_the_official_schema(validator: Any) -> None:
+    """The signed credential (with and without a recipient hash) is valid per the 1EdTech JSON schema."""
+    key = certs.new_private_key()
+    for recipient in (openbadges.Recipient(certs.recipient_hash(id_number(1), "ab" * 16), "ab" * 16), None):
+        document = credential(key, recipient)
+        errors = sorted(validator.iter_errors(document), key=str)
+        assert not errors, [e.message for e in errors]
+
+
+def test_schema_validation_catches_a_broken_credential(validator: Any) -> None:
+    """The schema test can fail: a credential without a subject, or with a wrong type, is rejected."""
+    document = credential(certs.new_private_key())
+    assert not validator.is_valid({k: v for k, v in document.items() if k != "credentialSubject"})
+    assert not validator.is_valid({**document, "type": ["VerifiableCredential"]})
+
+
+def test_credential_content() -> None:
+    """OpenBadgeCredential with the issuer profile, validFrom, the hashed national ID recipient, and the
+    course aligned to the framework codes; the ID number appears nowhere."""
+    key = certs.new_private_key()
+    number = id_number(42)
+    recipient = openbadges.Recipient(certs.recipient_hash(number, "cd" * 16), "cd" * 16)
+    document = credential(key, recipient)
+    assert document["@context"] == openbadges.CONTEXT
+    assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    assert document["issuer"]["id"] == BASE_URL and document["issuer"]["name"] == "Học Vụ Số"
+    assert document["validFrom"] == "2026-11-25T09:30:15Z"
+    subject = document["credentialSubject"]
+    assert subject["type"] == ["AchievementSubject"]
+    assert subject["identifier"] == [{"type": "IdentityObject", "identityHash": recipient.identity_hash,
+                                      "identityType": "nationalIdentityNumber", "hashed": True,
+                                      "salt": "cd" * 16}]
+    alignment = subject["achievement"]["alignment"]
+    assert [a["targetCode"] for a in alignment] == ["1.2", "2.1", "4.2"]
+    assert alignment[2]["targetName"] == "Bảo vệ dữ liệu cá nhân và quyền riêng tư"
+    assert {a["targetFramework"] for a in alignment} == {"Thông tư 02/2025/TT-BGDĐT"}
+    proof = document["proof"][0]
+    assert proof["cryptosuite"] == "eddsa-jcs-2022" and proof["proofValue"].startswith("z")
+    assert proof["verificationMethod"].endswith("#" + certs.public_jwk(key)["kid"])
+    assert number not in json.dumps(document, ensure_ascii=False)
+
+
+def test_credential_proof_round_trip_and_key_lookup() -> None:
+    """The proof verifies with the published key set, and fails without the right key."""
+    key = certs.new_private_key()
+    document = credential(key)
+    jwk = certs.public_jwk(key)
+    result = openbadges.check(document, {jwk["kid"]: jwk})
+    assert result.ok and result.kid == jwk["kid"] and result.number == document["id"].rsplit("/", 1)[1]
+    assert openbadges.check(document, {}).reason == "unknown_key"
+    other = certs.public_jwk(certs.new_private_key())
+    assert openbadges.check(document, {jwk["kid"]: {**other, "kid": jwk["kid"]}}).reason == "bad_signature"
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _paths(v, prefix + (k,))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _paths(v, prefix + (i,))]
+    return [prefix]
+
+
+def test_tampering_any_credential_value_fails() -> None:
+    """Every leaf value of the credential, proof options included, is covered by the proof."""
+    key = certs.new_private_key()
+    document = credential(key, openbadges.Recipient("sha256$" + "0" * 64, "ab" * 16))
+    jwk = certs.public_jwk(key)
+    for path in _paths(document):
+        if path[:3] == ("proof", 0, "verificationMethod"):
+            continue  # changing the key reference is caught as an unknown key, below
+        tampered = copy.deepcopy(document)
+        target = tampered
+        for step in path[:-1]:
+            target = target[step]
+        old = target[path[-1]]
+        if isinstance(old, bool):
+            target[path[-1]] = not old
+        else:
+            target[path[-1]] = old + 1 if isinstance(old, int) else old + "x"
+        assert not openbadges.check(tampered, {jwk["kid"]: jwk}).ok, path
+    moved = copy.deepcopy(document)
+    moved["proof"][0]["verificationMethod"] += "x"
+    assert openbadges.check(moved, {jwk["kid"]: jwk}).reason == "unknown_key"
+
+
+def test_changing_any_byte_of_the_file_fails() -> None:
+    """In the canonical file the platform serves, flipping any single byte makes it invalid or unreadable."""
+    key = certs.new_private_key()
+    jwk = certs.public_jwk(key)
+    data = certs.canonical(credential(key, openbadges.Recipient("sha256$" + "1" * 64, "ab" * 16)))
+    assert openbadges.check(json.loads(data), {jwk["kid"]: jwk}).ok
+    for position in range(len(data)):
+        damaged = data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1:]
+        try:
+            document = json.loads(damaged.decode("utf-8"))
+        except ValueError:
+            continue  # not JSON any more: the CLI reports INVALID
+        assert not openbadges.check(document, {jwk["kid"]: jwk}).ok, position
+
+
+def test_added_or_removed_members_fail() -> None:
+    """Adding a member to the subject or dropping the status fails; so does a second proof or none."""
+    key = certs.new_private_key()
+    jwk = {certs.public_jwk(key)["kid"]: certs.public_jwk(key)}
+    document = credential(key)
+    added = copy.deepcopy(document)
+    added["credentialSubject"]["role"] = "admin"
+    assert not openbadges.check(added, jwk).ok
+    assert not openbadges.check({k: v for k, v in document.items() if k != "credentialStatus"}, jwk).ok
+    assert openbadges.check({**document, "proof": document["proof"] * 2}, jwk).reason == "no_proof"
+    assert openbadges.check({k: v for k, v in document.items() if k != "proof"}, jwk).reason == "no_proof"
+
+
+def test_base58_round_trip() -> None:
+    """base58btc keeps leading zero bytes and round-trips any bytes."""
+    for data in (b"", b"\0\0abc", bytes(range(64)), b"\xff" * 64):
+        assert openbadges.base58_decode(openbadges.base58_encode(data)) == data
+    with pytest.raises(ValueError):
+        openbadges.base58_decode("0OIl")
