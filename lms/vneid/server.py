@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
@@ -70,7 +70,7 @@ class Client(ClientMixin):  # type: ignore[misc]
     """A registered relying party (confidential: authenticates with its secret at the token endpoint)."""
 
     client_id: str
-    client_secret: str
+    client_secret: str = field(repr=False)
     redirect_uris: tuple[str, ...]
     client_name: str
     id_token_signed_response_alg = keys.ALGORITHM

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 from typing import Any, Callable
 
 import jsonschema
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from lms.domain import certificates as certs
 from lms.domain import idnumber, openbadges
-from lms.models import Certificate, Course, User
+from lms.models import Base, Certificate, Course, User
 from lms.services import certificates
 from tests.certificates.conftest import NOW, SCAM, SCHEMA, complete, id_number, verify_identity
 from tests.conftest import Auth, csrf_token
@@ -367,3 +368,29 @@ def test_cli_verify_exit_codes(published: Flask, client: FlaskClient, runner: An
 def test_public_pages_need_no_login(published: Flask, client: FlaskClient, url: str) -> None:
     """The verification form and the key set are public."""
     assert client.get(url).status_code == 200
+
+
+def test_the_id_number_is_nowhere_after_certification(published: Flask, client: FlaskClient, auth: Auth,
+                                                      post_form: Callable[..., Any], clean_db: Engine,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """After finishing a course, getting the certificate, its PDF and JSON, verifying and revoking it, no table
+    of the database and no log line contains the ID number, in clear or masked beyond its last four digits."""
+    caplog.set_level(logging.DEBUG)
+    auth.register()
+    id_no = verify_account(clean_db, "an@example.vn", 33)
+    finish_course_on_the_site(client, post_form, clean_db, SCAM)
+    with Session(clean_db) as s:
+        number = s.scalars(select(Certificate.number)).one()
+    for url in (f"/certificates/{number}", f"/certificates/{number}.pdf", f"/certificates/{number}.json",
+                f"/verify/{number}", f"/verify/{number}.json"):
+        assert client.get(url).status_code == 200
+    admin = make_admin(published, clean_db)
+    page = f"/certificates/{number}"
+    admin.post(f"{page}/revoke", data={"reason": "Kiểm tra", "csrf_token": csrf_token(admin, page)})
+    dump = []
+    with clean_db.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            dump += [repr(tuple(row)) for row in conn.execute(table.select())]
+    everything = "\n".join(dump) + "\n" + caplog.text
+    assert number in everything  # the dump really holds the certificate
+    assert id_no not in everything and id_no[:8] not in everything

@@ -14,7 +14,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2 as httpx
 import pytest
 from flask import Flask
 from itsdangerous import base64_decode
