@@ -18,27 +18,16 @@ from sqlalchemy import select
 from lms.domain import certificates as certs
 from lms.domain import idnumber, openbadges
 from lms.models import Course, Enrolment, User, utcnow
-from lms.services import accounts, certificates
+from lms.services import certificates
 from tests.certificates.conftest import SCHEMA
 
 from .browsing import MOBILE, TIMEOUT_MS, Auditor, Browse
 from .conftest import LiveServer
+from .flows import COURSE, account, log_in
 
 pytestmark = pytest.mark.e2e
 
-COURSE = "nhan-dien-lua-dao"
-PASSWORD = "mot-cau-mat-khau-dai"
 HOLDER = "Trần Thị Bích Ngọc"
-
-
-def account(server: LiveServer, email: str, name: str, role: str = "learner") -> int:
-    with server.db() as s:
-        user = accounts.register(s, accounts.Registration(
-            full_name=name, email=email, phone=None, password=PASSWORD, target_group=3, province_code="01",
-            commune_code="00070"), utcnow())
-        user.role = role
-        s.commit()
-        return user.id
 
 
 def verified_with_certificate(server: LiveServer, user_id: int) -> tuple[str, str]:
@@ -60,13 +49,6 @@ def verified_with_certificate(server: LiveServer, user_id: int) -> tuple[str, st
         assert cert is not None
         s.commit()
         return cert.number, id_number
-
-
-def log_in(browse: Browse, email: str) -> None:
-    browse.visit("/login")
-    browse.page.fill("#login", email)
-    browse.page.fill("#password", PASSWORD)
-    browse.follow(browse.page.locator("main").get_by_role("button", name="Đăng nhập"))
 
 
 def test_certificate_verify_and_revoke_in_a_browser(browser: Browser, live_server: LiveServer,

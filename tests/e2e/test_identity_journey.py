@@ -10,21 +10,11 @@ from lms.vneid.registry import demo_citizens
 
 from .browsing import Auditor, Browse
 from .conftest import LiveServer
-from .test_learner_journey import register
+from .flows import at_vneid, register
 
 pytestmark = pytest.mark.e2e
 
 A, B, _C = demo_citizens()
-
-
-def at_vneid(browse: Browse, id_number: str, passcode: str, decision: str) -> None:
-    """On the stub's pages: log in with the number and passcode, then press "Đồng ý" or "Từ chối"."""
-    page = browse.page
-    page.fill("#id_number", id_number)
-    page.fill("#passcode", passcode)
-    browse.follow(page.get_by_role("button", name="Đăng nhập", exact=True))
-    expect(page.locator("h1")).to_have_text("Đồng ý chia sẻ thông tin")
-    browse.follow(page.get_by_role("button", name=decision, exact=True))
 
 
 def test_verify_from_the_profile(mobile_page: Page, live_server: LiveServer, auditor: Auditor) -> None:

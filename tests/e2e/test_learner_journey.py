@@ -8,91 +8,14 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
 
-from lms.models import Course, Question, QuizAttempt
+from lms.models import QuizAttempt
 
 from .browsing import Auditor, Browse
 from .conftest import LiveServer
+from .flows import COURSE, PASSWORD, answer_quiz, attempt_id_of, attempt_keys, lessons_of, register
 
 pytestmark = pytest.mark.e2e
-
-COURSE = "nhan-dien-lua-dao"
-PASSWORD = "mot-cau-mat-khau-dai"
-
-
-def lessons_of(server: LiveServer, slug: str) -> list[tuple[str, str]]:
-    """(slug, title) of the live version's lessons, in order."""
-    with server.db() as s:
-        course = s.scalars(select(Course).where(Course.slug == slug)).one()
-        assert course.published is not None
-        return [(lesson.slug, lesson.title) for lesson in course.published.lessons]
-
-
-def attempt_keys(server: LiveServer, attempt_id: int) -> list[Question]:
-    """The questions of an attempt, in the order shown, with their answer keys (read from the database)."""
-    with server.db() as s:
-        attempt = s.get(QuizAttempt, attempt_id)
-        assert attempt is not None and attempt.submitted_at is None
-        ids = [entry["question"] for entry in attempt.layout]
-        by_id = {q.id: q for q in s.scalars(select(Question).where(Question.id.in_(ids)))}
-        return [by_id[i] for i in ids]
-
-
-def answer_quiz(page: Page, questions: list[Question], right: bool) -> None:
-    """Fill the attempt form: every answer right, or every answer wrong."""
-    for q in questions:
-        name = f"q{q.id}"
-        keys = [o["key"] for o in q.options]
-        if q.kind == "single":
-            correct = q.answer["correct"]
-            choice = correct[0] if right else next(k for k in keys if k not in correct)
-            page.check(f'input[name="{name}"][value="{choice}"]')
-        elif q.kind == "multiple":
-            correct = q.answer["correct"]
-            wrong = [k for k in keys if k not in correct]
-            for key in (correct if right else wrong or correct[:1]):
-                page.check(f'input[name="{name}"][value="{key}"]')
-        elif q.kind == "text":
-            text = q.answer["accepted"][0] if right else "zzz không phải đáp án"
-            page.fill(f'input[name="{name}"]', text)
-        else:
-            value, tolerance = q.answer["values"][0]
-            page.fill(f'input[name="{name}"]', f"{value:g}" if right else f"{value + tolerance + 1000:g}")
-
-
-def attempt_id_of(page: Page) -> int:
-    match = re.search(r"/attempts/(\d+)$", page.url)
-    assert match, f"not an attempt page: {page.url}"
-    return int(match.group(1))
-
-
-def register(browse: Browse, contact: dict[str, str], full_name: str, typo_first: bool = True) -> None:
-    """Fill and send the registration form (first with a typo, to see the error next to its field)."""
-    page = browse.page
-    browse.visit("/")
-    expect(page.locator("html")).to_have_attribute("lang", "vi")
-    browse.follow(page.locator("nav").get_by_role("link", name="Đăng ký", exact=True))
-    page.fill("#full_name", full_name)
-    for field_id, value in contact.items():
-        page.fill(f"#{field_id}", value)
-    page.select_option("#target_group", "3")
-    page.select_option("#province", "01")
-    page.select_option("#commune", "00070")
-    if typo_first:
-        page.fill("#password", PASSWORD)
-        page.fill("#confirm", PASSWORD + "x")
-        browse.follow(page.locator("form.form button"))
-        expect(page.locator("#confirm")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#confirm-error")).to_be_visible()
-        # The form keeps what was typed, except the passwords.
-        expect(page.locator("#full_name")).to_have_value(full_name)
-    page.fill("#password", PASSWORD)
-    page.fill("#confirm", PASSWORD)
-    browse.follow(page.locator("form.form button"))
-    assert page.url.endswith("/me"), page.url
-    expect(page.locator(".flash-success")).to_contain_text(full_name)
-
 
 def test_learner_journey_on_a_phone(mobile_page: Page, live_server: LiveServer, auditor: Auditor,
                                     shots_dir: Path) -> None:
