@@ -14,16 +14,19 @@ from __future__ import annotations
 
 import hashlib
 import html as htmllib
-import posixpath
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import frontmatter, markdown_render
+from .compiled import (CheckResult, CompiledCourse, CompiledLesson, CompiledQuestion, CompiledQuiz,
+                       compile_quiz)
 from .framework import framework
 from .problems import Problem
 from .quizformat import ParsedQuiz, parse_quiz
+
+__all__ = ["CheckResult", "CompiledCourse", "CompiledLesson", "CompiledQuestion", "CompiledQuiz", "compile_quiz",
+           "load", "plain_text"]
 
 FORMAT_VERSION = "1"  # part of every content hash: bump when rendering changes
 COURSE_KEYS = {"title", "summary", "target_groups", "level", "competencies", "minutes", "quizzes", "completion"}
@@ -37,87 +40,9 @@ _LESSON_FILE = re.compile(r"^(?P<num>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.
 _TAG = re.compile(r"<[^>]+>")
 
 
-@dataclass
-class CompiledQuestion:
-    kind: str
-    prompt_html: str
-    options: list[dict[str, str]]
-    answer: dict[str, Any]
-    explanation_html: str
-    competencies: list[str]
-
-
-@dataclass
-class CompiledQuiz:
-    slug: str
-    title: str
-    intro_html: str
-    pass_percent: int
-    max_attempts: int
-    draw: int
-    required: bool
-    shuffle: bool
-    ignore_diacritics: bool
-    competencies: list[str]
-    questions: list[CompiledQuestion]
-
-
-@dataclass
-class CompiledLesson:
-    slug: str
-    title: str
-    html: str
-    text: str
-    competencies: list[str]
-    minutes: int
-
-
-@dataclass
-class CompiledCourse:
-    slug: str
-    title: str
-    summary: str
-    intro_html: str
-    level: int
-    target_groups: list[int]
-    competencies: list[str]
-    minutes: int
-    completion: dict[str, Any]
-    lessons: list[CompiledLesson]
-    quizzes: list[CompiledQuiz]
-    assets: dict[str, tuple[str, bytes]] = field(default_factory=dict)  # sha256 -> (mime, data)
-    content_hash: str = ""
-
-
-@dataclass
-class CheckResult:
-    courses: list[CompiledCourse]
-    quizzes: int
-    problems: list[Problem]
-    failed_slugs: set[str]
-
-
 def plain_text(html: str) -> str:
     """Visible text of rendered HTML, for search and snippets."""
     return re.sub(r"\s+", " ", htmllib.unescape(_TAG.sub(" ", html))).strip()
-
-
-def compile_quiz(quiz: ParsedQuiz, required: bool) -> CompiledQuiz:
-    """Render a parsed quiz's Markdown and turn its answers into the stored key."""
-    questions = []
-    for q in quiz.questions:
-        options = [{"key": chr(ord("a") + i), "html": markdown_render.inline(text)} for i, (text, _) in enumerate(q.options)]
-        if q.kind in ("single", "multiple"):
-            answer: dict[str, Any] = {"correct": [o["key"] for o, (_, ok) in zip(options, q.options) if ok]}
-        elif q.kind == "text":
-            answer = {"accepted": list(q.accepted)}
-        else:
-            answer = {"values": [list(v) for v in q.values]}
-        questions.append(CompiledQuestion(q.kind, markdown_render.render(q.prompt), options, answer,
-                                          markdown_render.render(q.explanation), list(q.competencies)))
-    return CompiledQuiz(quiz.slug, quiz.title, markdown_render.render(quiz.intro), quiz.pass_percent,
-                        quiz.max_attempts, quiz.draw, required, quiz.shuffle, quiz.ignore_diacritics,
-                        list(quiz.competencies), questions)
 
 
 class _CourseLoader:
