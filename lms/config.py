@@ -76,7 +76,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     if not config["IDENTITY_KEY"]:
         config["IDENTITY_KEY"] = _instance_secret(instance_path / "identity_key")
     if not config["VNEID_CLIENT_SECRET"]:
-        # The same derivation as the stub's default client (lms.vneid.server.default_client_secret).
+        # The same derivation as the stub's default client (lms.vneid.clients.default_client_secret).
         secret = str(config["SECRET_KEY"]).encode("utf-8")
         config["VNEID_CLIENT_SECRET"] = hmac.new(secret, b"vneid-client-secret", hashlib.sha256).hexdigest()
     return config

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
-from .server import default_client_secret
+from .clients import default_client_secret
 
 __all__ = ["create_stub_app", "default_client_secret"]
 

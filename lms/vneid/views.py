@@ -21,7 +21,8 @@ from ..extensions import csrf
 from . import keys
 from .forms import ConsentForm, LoginForm
 from .registry import Citizen, LoginRefused, demo_citizens
-from .server import SCOPE_CLAIMS, Principal, Stub, stub
+from .clients import SCOPE_CLAIMS, Principal
+from .server import Stub, stub
 
 bp = Blueprint("vneid", __name__, url_prefix="/vneid", template_folder="../templates")
 
