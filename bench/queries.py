@@ -48,8 +48,8 @@ def main() -> int:
         quiz = f"{course}/quiz/{bench.QUIZ}"
         rows: list[tuple[str, int, int]] = []
         for label, path in (("GET /bench/bare", "/bench/bare"), ("GET /courses", "/courses"),
-                            ("GET course page", f"{course}/"), ("GET lesson page", f"{course}/{setup['lesson']}"),
-                            ("GET quiz page", quiz)):
+                            ("GET course page", f"{course}/"),
+                            ("GET lesson page", f"{course}/{setup['lesson']}"), ("GET quiz page", quiz)):
             client.get(path)  # the first request of a session may store a CSRF token; count the second
             n, response = counted(lambda: client.get(path))
             rows.append((label, n, response.status_code))
