@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import yaml
@@ -50,11 +50,11 @@ class Framework:
     tiers: tuple[Tier, ...]
     target_groups: tuple[Named, ...]
 
-    @property
+    @cached_property
     def competencies(self) -> dict[str, Named]:
         return {c.code: c for d in self.domains for c in d.competencies}
 
-    @property
+    @cached_property
     def levels(self) -> tuple[int, ...]:
         return tuple(level for t in self.tiers for level in t.levels)
 

@@ -51,5 +51,4 @@ def template_globals() -> dict[str, Any]:
         "competency_name": competency_name,
         "level_name": level_name,
         "group_name": group_name,
-        "action_form": ActionForm(),
     }
