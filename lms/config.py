@@ -8,6 +8,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from .files import create_once
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
@@ -84,15 +86,4 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
 
 def _instance_secret(path: Path) -> str:
     """A random key made once per instance, so sessions survive restarts and are shared by workers."""
-    if not path.exists():
-        # Write then hard-link into place: atomic, so a second worker never reads a half-written key.
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(secrets.token_urlsafe(48), encoding="ascii")
-        os.chmod(tmp, 0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another worker made it first
-        finally:
-            tmp.unlink()
-    return path.read_text(encoding="ascii").strip()
+    return create_once(path, lambda: secrets.token_urlsafe(48).encode("ascii")).decode("ascii").strip()

@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite connections are tuned for many readers and queued writers."""
+def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engine:
+    """An engine for `url`; SQLite connections are tuned for many readers and queued writers.
+    `always_immediate`: every SQLite transaction takes the write lock up front (for stores that mostly write)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
 
@@ -31,7 +32,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if always_immediate or write_intent.get() else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

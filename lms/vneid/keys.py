@@ -3,39 +3,22 @@ key `<instance>/vneid/keys/rs256.pem` (key id = RFC 7638 thumbprint, so a verifi
 and the key of its pairwise subject identifiers `<instance>/vneid/keys/subject.key`."""
 from __future__ import annotations
 
-import os
 import secrets
-import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from joserfc.jwk import KeySet, RSAKey
+
+from ..files import create_once
 
 ALGORITHM = "RS256"
 KEY_FILE = "rs256.pem"
 SUBJECT_KEY_FILE = "subject.key"
 
 
-def _create_once(path: Path, make: Callable[[], bytes]) -> bytes:
-    """The file's bytes, writing `make()` first (mode 0600) if it is missing. Written then hard-linked into
-    place: atomic, so a second worker never reads a half-written key and the first writer wins."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_bytes(make())
-        os.chmod(tmp, 0o600)
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    return path.read_bytes()
-
-
 def load_or_create(directory: Path) -> RSAKey:
     """The private signing key in `directory`, created (RSA 2048) if there is none."""
-    pem = _create_once(directory / KEY_FILE, lambda: RSAKey.generate_key(2048).as_pem(private=True))
+    pem = create_once(directory / KEY_FILE, lambda: RSAKey.generate_key(2048).as_pem(private=True))
     thumbprint = RSAKey.import_key(pem).thumbprint()
     return RSAKey.import_key(pem, {"kid": thumbprint, "use": "sig", "alg": ALGORITHM})
 
@@ -47,4 +30,4 @@ def jwks(key: RSAKey) -> dict[str, Any]:
 
 def subject_key(directory: Path) -> bytes:
     """The secret under which the stub derives pairwise subject identifiers (one per citizen and client)."""
-    return _create_once(directory / SUBJECT_KEY_FILE, lambda: secrets.token_bytes(32))
+    return create_once(directory / SUBJECT_KEY_FILE, lambda: secrets.token_bytes(32))

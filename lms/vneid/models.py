@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from authlib.oidc.core import AuthorizationCodeMixin
-from sqlalchemy import Engine, ForeignKey, MetaData, String, create_engine, event
+from sqlalchemy import Engine, ForeignKey, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from ..db import make_engine
 
 
 class StubBase(DeclarativeBase):
@@ -86,21 +88,7 @@ class Store:
         with self._lock:
             if self._factory is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                engine = create_engine(f"sqlite:///{self.path}", connect_args={"timeout": 30})
-
-                @event.listens_for(engine, "connect")
-                def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-                    dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
-                    cur = dbapi_conn.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA foreign_keys=ON")
-                    cur.execute("PRAGMA busy_timeout=30000")
-                    cur.close()
-
-                @event.listens_for(engine, "begin")
-                def _begin(conn: Any) -> None:
-                    conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+                engine = make_engine(f"sqlite:///{self.path}", always_immediate=True)
                 StubBase.metadata.create_all(engine)
                 self._engine = engine
                 self._factory = sessionmaker(bind=engine, expire_on_commit=False)

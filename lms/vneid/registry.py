@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..domain import idnumber
 from ..domain.framework import provinces
 from ..domain.idnumber import Sex
+from ..files import create_once
 
 FORMAT_VERSION = 1
 DEFAULT_RANDOM_COUNT = 50
@@ -166,18 +167,8 @@ def write(path: Path, citizens: Iterable[Citizen]) -> None:
 
 def ensure(path: Path) -> None:
     """Create the default registry (demo citizens + 50 random) if the file is missing; first writer wins."""
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(_serialise(generate()), encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another worker made it first
-    finally:
-        tmp.unlink()
+    if not path.exists():
+        create_once(path, lambda: _serialise(generate()).encode("utf-8"))
 
 
 @cache
