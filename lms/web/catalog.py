@@ -10,7 +10,7 @@ from .. import search as search_index
 from ..domain.completion import Progress
 from ..extensions import db
 from ..models import Course
-from ..services import catalog, learning
+from ..services import catalog, content_cache, learning
 from .helpers import ActionForm, course_or_404, now
 from .certificates import certificate_settings
 
@@ -55,9 +55,11 @@ def course(slug: str) -> str:
 @bp.get("/courses/<slug>/<lesson_slug>")
 def lesson(slug: str, lesson_slug: str) -> str:
     """One lesson with previous/next links and the "mark as done" button."""
-    course = course_or_404(slug)
-    version = course.published
-    assert version is not None
+    # Immutable version content comes from a per-app cache; only the live version is read per request.
+    found = content_cache.live(db.session, current_app.extensions.setdefault("lms_lesson_cache", {}), slug)
+    if found is None:
+        abort(404)
+    course, version = found
     lessons = version.lessons
     index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
     if index is None:

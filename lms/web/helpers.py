@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import abort
+from flask import abort, current_app, request, url_for
 from flask_babel import get_locale
 from .forms import Form as FlaskForm
 
@@ -30,6 +30,33 @@ def course_or_404(slug: str) -> Course:
     return course
 
 
+# The fixed links of base.html: (endpoint, values). url_for is slow and these never depend on the request
+# except for its script root (a SCRIPT_NAME prefix), so they are built once per app and script root.
+_NAV_ENDPOINTS: dict[str, tuple[str, dict[str, str]]] = {
+    "css": ("static", {"filename": "site.css"}),
+    "home": ("core.index", {}),
+    "set_language": ("core.set_language", {}),
+    "courses": ("catalog.index", {}),
+    "search": ("catalog.search", {}),
+    "my_learning": ("learner.my_learning", {}),
+    "profile": ("auth.profile", {}),
+    "logout": ("auth.logout", {}),
+    "login": ("auth.login", {}),
+    "register": ("auth.register", {}),
+}
+
+
+def nav_urls() -> dict[str, str]:
+    """The layout's fixed URLs for this request's script root, built with url_for the first time."""
+    cache: dict[str, dict[str, str]] = current_app.extensions.setdefault("lms_nav_urls", {})
+    root = request.script_root
+    urls = cache.get(root)
+    if urls is None:
+        urls = {name: url_for(endpoint, **values) for name, (endpoint, values) in _NAV_ENDPOINTS.items()}
+        cache[root] = urls
+    return urls
+
+
 def template_globals() -> dict[str, Any]:
     locale = str(get_locale())
     fw = framework()
@@ -51,4 +78,5 @@ def template_globals() -> dict[str, Any]:
         "competency_name": competency_name,
         "level_name": level_name,
         "group_name": group_name,
+        "nav_urls": nav_urls,
     }
