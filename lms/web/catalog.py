@@ -65,7 +65,7 @@ def lesson(slug: str, lesson_slug: str) -> str:
     if index is None:
         abort(404)
     # Only the lessons done: the page shows no progress bar, so the course progress is not computed here.
-    done = learning.done_lessons(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
+    done = content_cache.done_slugs(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
     return render_template("catalog/lesson.html", course=course, version=version, lesson=lessons[index],
                            previous=lessons[index - 1] if index > 0 else None,
                            next=lessons[index + 1] if index + 1 < len(lessons) else None, done=done)
