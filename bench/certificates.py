@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import BIN, Client, Result, free_port, get_scenario, start_server  # noqa: E402  (bench/run.py)
+from run import Client, Result, free_port, get_scenario, set_up_content, start_server  # noqa: E402  (bench/run.py)
 
 COURSE = "nhan-dien-lua-dao"
 PDF_RUNS = 50
@@ -42,11 +42,7 @@ def prepare(instance: Path, base_url: str) -> str:
     """Schema and demo content through `lms`, then one verified learner who completed the course and got the
     certificate through the real service; returns the certificate number."""
     (instance / "config.py").write_text("VERIFY_RATE_LIMIT = 10 ** 9\n", encoding="utf-8")
-    for args in (["db", "upgrade"], ["import"]):
-        done = subprocess.run([str(BIN / "lms"), *args], cwd=ROOT, env=os.environ.copy(), capture_output=True,
-                              text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"lms {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    set_up_content()
 
     from datetime import date
 

@@ -278,13 +278,18 @@ def new_instance() -> Path:
     return instance
 
 
-def prepare_instance(learners: int) -> dict[str, Any]:
-    """Schema and demo content through the real `lms` command, then learners through the accounts service."""
+def set_up_content() -> None:
+    """`lms db upgrade` and `lms import` (the demo content) through the real command, in this environment."""
     for args in (["db", "upgrade"], ["import"]):
         done = subprocess.run([str(BIN / "lms"), *args], cwd=ROOT, env=os.environ.copy(), capture_output=True,
                               text=True)
         if done.returncode != 0:
             raise SystemExit(f"lms {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+
+
+def prepare_instance(learners: int) -> dict[str, Any]:
+    """Schema and demo content through the real `lms` command, then learners through the accounts service."""
+    set_up_content()
 
     from sqlalchemy import select
 

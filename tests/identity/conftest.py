@@ -3,8 +3,6 @@ a person walking the real pages (profile or login button → the stub's login an
 with the Flask test client."""
 from __future__ import annotations
 
-import dataclasses
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
@@ -14,13 +12,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from lms.models import User
 from lms.vneid import registry as stub_registry
 from lms.vneid.registry import DemoCitizen
 from tests.conftest import Auth, csrf_token
+from tests.vneid.support import install_registry, write_cheap_registry
 from tests.web.pages import page, vi
 
 A, B, C = stub_registry.demo_citizens()
@@ -30,17 +28,7 @@ CALLBACK = "http://localhost/auth/vneid/callback"
 @pytest.fixture(scope="session")
 def registry_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo citizens and a few random ones; a cheap PBKDF2 passcode hash keeps the many logins fast."""
-    cheap = generate_password_hash(stub_registry.DEMO_PASSCODE, method="pbkdf2:sha256:1000")
-    citizens = [dataclasses.replace(c, passcode_hash=cheap) for c in stub_registry.generate(5, seed=3)]
-    path = tmp_path_factory.mktemp("identity-registry") / "registry.json"
-    stub_registry.write(path, citizens)
-    return path
-
-
-def install_registry(app: Flask, source: Path) -> None:
-    target = Path(app.instance_path) / "vneid" / "registry.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source, target)
+    return write_cheap_registry(tmp_path_factory.mktemp("registry_file") / "registry.json", 5, 3)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import dataclasses
 import hashlib
 import json
 import secrets
-import shutil
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -16,7 +15,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from lms.vneid import create_stub_app, default_client_secret
@@ -24,6 +22,7 @@ from lms.vneid import registry as stub_registry
 from lms.vneid.registry import DemoCitizen
 from lms.vneid.server import Stub
 from tests.conftest import csrf_token
+from tests.vneid.support import install_registry, write_cheap_registry
 
 SECRET_KEY = "test-secret"
 CLIENT_ID = "hocvuso-lms"
@@ -41,17 +40,7 @@ def s256(verifier: str) -> str:
 def registry_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A seeded registry (demo + 10 random citizens) written once. Passcode hashes use a cheap PBKDF2 so the
     many logins of the suite stay fast; the format is the one `check_password_hash` reads in production."""
-    cheap = generate_password_hash(stub_registry.DEMO_PASSCODE, method="pbkdf2:sha256:1000")
-    citizens = [dataclasses.replace(c, passcode_hash=cheap) for c in stub_registry.generate(10, seed=7)]
-    path = tmp_path_factory.mktemp("vneid-registry") / "registry.json"
-    stub_registry.write(path, citizens)
-    return path
-
-
-def install_registry(app: Flask, registry_json: Path) -> None:
-    target = Path(app.instance_path) / "vneid" / "registry.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(registry_json, target)
+    return write_cheap_registry(tmp_path_factory.mktemp("registry_json") / "registry.json", 10, 7)
 
 
 @dataclasses.dataclass
