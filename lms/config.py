@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,16 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Logins are kept on the server (lms/services/sessions.py, docs/security.md) and expire there, too:
+    # "keep me logged in" after REMEMBER_COOKIE_DURATION, a plain login after LOGIN_SESSION_LIFETIME.
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "LOGIN_SESSION_LIFETIME": timedelta(days=1),
+    # Rate limits (Flask-Limiter; "N per minute; M per hour" strings). Login: wrong attempts per login name
+    # typed (known or not) and per client IP. Storage: "memory://" (each process counts alone) or "redis://…".
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "LOGIN_RATE_LIMIT_ACCOUNT": "5 per minute; 30 per hour",
+    "LOGIN_RATE_LIMIT_CLIENT": "30 per minute; 300 per hour",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # The VNeID stub (lms/vneid, docs/vneid-stub.md): an OpenID provider mounted at /vneid for development.
     "VNEID_STUB_ENABLED": True,
@@ -46,7 +57,7 @@ DEFAULTS: dict[str, Any] = {
 }
 # Environment variables that may override a setting (LMS_<NAME>).
 ENV_KEYS = ("DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE", "PUBLIC_URL",
-            "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY")
+            "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY", "RATELIMIT_STORAGE_URI")
 
 
 def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

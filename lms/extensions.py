@@ -5,6 +5,8 @@ from typing import Any
 
 from flask import Flask, g
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf import CSRFProtect
 from sqlalchemy import Engine
@@ -15,6 +17,9 @@ from .db import make_engine, make_session_factory, write_intent
 babel = Babel()
 csrf = CSRFProtect()
 login_manager = LoginManager()
+# Rate limits (docs/security.md): storage from RATELIMIT_STORAGE_URI ("memory://" per process by default,
+# "redis://..." to share counts between workers and servers). Views opt in with `limiter.limit(...)`.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 class Database:

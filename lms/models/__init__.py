@@ -3,9 +3,10 @@ from .base import Base, utcnow
 from .certificate import Certificate, SigningKey
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
+from .session import LoginSession, PendingIdentity
 from .user import ROLES, User
 
 __all__ = [
-    "Asset", "Base", "Certificate", "SigningKey", "Course", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "Question", "Quiz",
+    "Asset", "Base", "Certificate", "SigningKey", "Course", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Question", "Quiz",
     "QuizAttempt", "ROLES", "User", "utcnow",
 ]

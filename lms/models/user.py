@@ -55,8 +55,14 @@ class User(Base):
     def is_anonymous(self) -> bool:
         return False
 
+    # The login this object was loaded for (lms.services.sessions): Flask-Login keeps get_id() in the session
+    # and the remember cookie, so both name one server-side login that logout and sign-out-all delete.
+    login_token = None
+
     def get_id(self) -> str:
-        return str(self.id)
+        if not self.login_token:
+            raise RuntimeError("log in through lms.services.sessions.start, which gives the login a token")
+        return f"{self.id}:{self.login_token}"
 
     @staticmethod
     def by_login(login: str) -> Select[tuple["User"]]:

@@ -64,6 +64,11 @@ def register(session: Session, data: Registration, now: datetime) -> User:
     return user
 
 
+def password_matches(user: User, password: str) -> bool:
+    """Whether `password` is this account's password (an account without one matches nothing)."""
+    return bool(user.password_hash) and check_password_hash(user.password_hash, password)
+
+
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """The active user with this e-mail or phone and password, else None."""
     user = session.scalars(User.by_login(normalize_login(login))).first()

@@ -5,7 +5,7 @@ from flask import Flask, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 
-from ..extensions import babel, csrf, db, login_manager
+from ..extensions import babel, csrf, db, limiter, login_manager
 from ..models import User
 
 
@@ -34,10 +34,16 @@ def register(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
     login_manager.login_message = _l("Please log in to continue.")
 
+    limiter.init_app(app)
+
     @login_manager.user_loader
-    def _load_user(user_id: str) -> User | None:
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+    def _load_user(login_id: str) -> User | None:
+        """The session and the remember cookie name a server-side login ("<user id>:<token>"): one that was
+        logged out, signed out everywhere or has expired loads nobody (docs/security.md)."""
+        from ..services import sessions
+        from .helpers import now
+
+        return sessions.resolve(db.session, login_id, now())
 
     from . import auth, catalog, certificates, core, errors, learner, quiz
     for module in (core, auth, catalog, quiz, learner, certificates):

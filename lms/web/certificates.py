@@ -1,15 +1,13 @@
 """Certificates in three forms (page, PDF, Open Badges JSON), the public verification pages, the published
 keys, and revocation by an administrator.
 
-Rate limiting of public lookups is a fixed window per client IP kept in process memory: no table to write on
-every lookup and no extra service. Each worker process counts on its own, so with N workers a client gets at
-most N × VERIFY_RATE_LIMIT lookups a minute; that is enough to stop enumeration of numbers (35 random bits
-each), and a deployment with several servers can add a limit at its reverse proxy (docs/certificates.md).
+Public lookups are rate limited per client IP with Flask-Limiter (lms.extensions.limiter): in process memory
+by default, so with N workers a client gets at most N × VERIFY_RATE_LIMIT lookups a minute, which is enough to
+stop enumeration of numbers (35 random bits each); RATELIMIT_STORAGE_URI="redis://…" shares one count between
+workers and servers (docs/certificates.md, docs/security.md).
 """
 from __future__ import annotations
 
-import threading
-import time
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from wtforms.validators import DataRequired, Length
 from ..domain import certificate_pdf
 from ..domain import certificates as certs
 from ..domain.framework import framework
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import Certificate
 from ..services import certificates
 from .helpers import now
@@ -41,40 +39,14 @@ def certificate_settings() -> certificates.Settings:
     return certificates.Settings.from_config(current_app.config, request.url_root)
 
 
-class FixedWindowLimiter:
-    """At most `limit` hits per key in each `window`-second slot; pruning old slots bounds the memory."""
-
-    def __init__(self, window: int = 60) -> None:
-        self.window = window
-        self._hits: dict[tuple[str, int], int] = {}
-        self._lock = threading.Lock()
-
-    def hit(self, key: str, limit: int, clock: float | None = None) -> int:
-        """Count one hit; returns 0 when allowed, else the seconds until the next window."""
-        moment = time.time() if clock is None else clock
-        slot = int(moment // self.window)
-        with self._lock:
-            if len(self._hits) > 10_000:
-                self._hits = {k: v for k, v in self._hits.items() if k[1] == slot}
-            count = self._hits.get((key, slot), 0) + 1
-            self._hits[(key, slot)] = count
-        return 0 if count <= limit else int((slot + 1) * self.window - moment) + 1
+def _verify_limit() -> str:
+    return f"{int(current_app.config.get('VERIFY_RATE_LIMIT') or 0)} per minute"
 
 
-def _limited() -> Response | None:
-    """A friendly 429 page when this client made too many lookups this minute (VERIFY_RATE_LIMIT; 0 = off)."""
-    limit = int(current_app.config.get("VERIFY_RATE_LIMIT") or 0)
-    if limit <= 0:
-        return None
-    limiter: FixedWindowLimiter = current_app.extensions.setdefault("lms_verify_limiter",
-                                                                    FixedWindowLimiter())
-    wait = limiter.hit(request.remote_addr or "?", limit)
-    if not wait:
-        return None
-    page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
-                           message=_("To protect the certificates, each visitor may check a limited number "
-                                     "per minute. Please wait a minute and try again."))
-    return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
+# Public lookups share one budget per client IP (VERIFY_RATE_LIMIT a minute; 0 = off); the 429 page and its
+# Retry-After come from lms/web/errors.py. Decorate a new lookup view with `@verify_limit` too.
+verify_limit = limiter.shared_limit(_verify_limit, scope="certificate-lookups",
+                                    exempt_when=lambda: int(current_app.config.get("VERIFY_RATE_LIMIT") or 0) <= 0)
 
 
 def _certificate_or_404(number: str) -> Certificate:
@@ -126,10 +98,9 @@ def _globals() -> dict[str, Any]:
 
 
 @bp.get("/certificates/<number>")
+@verify_limit
 def show(number: str) -> str | Response:
     """The certificate page: holder, course, competencies, level, date, issuer, status, QR and downloads."""
-    if (blocked := _limited()) is not None:
-        return blocked
     cert = _certificate_or_404(number)
     if number != cert.number:
         return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
@@ -143,10 +114,9 @@ def show(number: str) -> str | Response:
 
 
 @bp.get("/certificates/<number>.pdf")
+@verify_limit
 def pdf(number: str) -> Response:
     """The printable A4 certificate with an embedded Unicode font and a QR code to the verification page."""
-    if (blocked := _limited()) is not None:
-        return blocked
     cert = _certificate_or_404(number)
     view = certificate_pdf.PdfView(
         number=cert.number, holder_name=cert.holder_name, course_title=cert.course_title,
@@ -160,10 +130,9 @@ def pdf(number: str) -> Response:
 
 
 @bp.get("/certificates/<number>.json")
+@verify_limit
 def credential(number: str) -> Response:
     """The signed Open Badges 3.0 credential exactly as issued (canonical JSON: every byte counts)."""
-    if (blocked := _limited()) is not None:
-        return blocked
     cert = _certificate_or_404(number)
     response = Response(cert.credential, mimetype="application/json")
     response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.json"'
@@ -197,11 +166,14 @@ def verify_form() -> str | Response:
         canonical = certs.parse_number(typed)
         if canonical:
             return redirect(url_for("certificates.verify", number=canonical))  # type: ignore[return-value]
-        if (blocked := _limited()) is not None:
-            return blocked
-        page = render_template("certificates/verify_form.html", typed=typed, malformed=True)
-        return page, 404  # type: ignore[return-value]
+        return _malformed(typed)
     return render_template("certificates/verify_form.html", typed="", malformed=False)
+
+
+@verify_limit
+def _malformed(typed: str) -> tuple[str, int]:
+    """A lookup of a number that is not one: it counts against the visitor's lookups, too."""
+    return render_template("certificates/verify_form.html", typed=typed, malformed=True), 404
 
 
 def _status_json(result: certificates.Verification) -> dict[str, Any]:
@@ -220,19 +192,17 @@ def _status_json(result: certificates.Verification) -> dict[str, Any]:
 
 
 @bp.get("/verify/<number>.json")
+@verify_limit
 def verify_json(number: str) -> Response | tuple[Response, int]:
     """The certificate's status as JSON (the `credentialStatus` of the Open Badges credential points here)."""
-    if (blocked := _limited()) is not None:
-        return blocked
     result = certificates.verify_number(db.session, number)
     return jsonify(_status_json(result)), 404 if result.status == "unknown" else 200
 
 
 @bp.get("/verify/<number>")
+@verify_limit
 def verify(number: str) -> str | Response | tuple[str, int]:
     """Public check of a number: valid, revoked (with the reason) or unknown — never any ID number."""
-    if (blocked := _limited()) is not None:
-        return blocked
     result = certificates.verify_number(db.session, number)
     if result.certificate is not None and number != result.number:
         return redirect(url_for("certificates.verify", number=result.number))  # type: ignore[return-value]

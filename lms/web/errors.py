@@ -1,7 +1,10 @@
 """Friendly error pages (403, 404, 405, 413, 500 and a refused CSRF token), in the visitor's language."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+import time
+
+from flask import Flask, Response, render_template, request
+from flask_limiter import RateLimitExceeded
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -12,6 +15,23 @@ def register(app: Flask) -> None:
     def _csrf(_err: CSRFError) -> tuple[str, int]:
         return render_template("errors/error.html", code=400, title=_("The form has expired"),
                                message=_("Please go back, reload the page and try again. Nothing was saved.")), 400
+
+    @app.errorhandler(RateLimitExceeded)
+    def _too_many(_err: RateLimitExceeded) -> Response:
+        from ..extensions import limiter
+
+        breached = limiter.current_limit
+        wait = max(1, int(breached.reset_at - time.time())) if breached is not None else 60
+        if request.blueprint == "certificates":
+            title = _("Too many checks in a short time")
+            message = _("To protect the certificates, each visitor may check a limited number per minute. "
+                        "Please wait a minute and try again.")
+        else:
+            title = _("Too many login attempts")
+            message = _("To protect the accounts, only a few wrong passwords are allowed in a short time. "
+                        "Please wait a little and try again.")
+        page = render_template("errors/error.html", code=429, title=title, message=message)
+        return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> tuple[str, int]:

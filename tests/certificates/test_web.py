@@ -267,16 +267,6 @@ def test_verification_is_rate_limited(published: Flask, client: FlaskClient, aut
     assert ok.status_code == 200
 
 
-def test_rate_limiter_windows() -> None:
-    """The fixed window resets on the next minute and keeps clients apart."""
-    from lms.web.certificates import FixedWindowLimiter
-
-    limiter = FixedWindowLimiter(window=60)
-    assert [limiter.hit("a", 2, clock=120.0) for _ in range(3)] == [0, 0, 61]
-    assert limiter.hit("b", 2, clock=121.0) == 0
-    assert limiter.hit("a", 2, clock=180.0) == 0
-
-
 # --- revoking ----------------------------------------------------------------------------------------------
 
 def test_admin_revokes_with_a_reason(published: Flask, client: FlaskClient, auth: Auth,

@@ -9,10 +9,24 @@ from ..forms import Form as FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
+from ...domain import passwords
 from ...domain.framework import framework, provinces
 from ...services.accounts import normalize_phone
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+GUESSABLE = _l("This password is too easy to guess. Use a short sentence of several words that only you know, "
+               "for example “bà thích trồng hoa hồng đỏ”, and not your name, phone number or e-mail.")
+
+
+def _new_password() -> list[Any]:
+    return [DataRequired(_l("Please choose a password.")),
+            Length(8, 128, _l("The password must have at least 8 characters."))]
+
+
+def _check_guessable(field: PasswordField, *personal: str | None) -> None:
+    """Refuse common and guessable passwords (lms.domain.passwords) with one plain explanation."""
+    if field.data and len(field.data) >= passwords.MIN_LENGTH and passwords.is_guessable(field.data, *personal):
+        raise ValidationError(GUESSABLE)
 
 
 def _group_choices() -> list[tuple[int, str]]:
@@ -41,9 +55,7 @@ class RegisterForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[Optional(), Length(max=254, message=_l("The e-mail address is too long."))])
     # No Optional() on phone and commune: it would skip their validate_* methods, which handle empty values.
     phone = TelField(_l("Mobile phone number"))
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(8, 128, _l("The password must have at least 8 characters."))])
+    password = PasswordField(_l("Password"), validators=_new_password())
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Please type the password again.")),
         EqualTo("password", _l("The two passwords are not the same."))])
@@ -54,6 +66,9 @@ class RegisterForm(FlaskForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _fill_choices(self)
+
+    def validate_password(self, field: PasswordField) -> None:
+        _check_guessable(field, self.full_name.data, self.email.data, self.phone.data)
 
     def validate_email(self, field: EmailField) -> None:
         if field.data and not _EMAIL.match(field.data.strip()):
@@ -110,11 +125,24 @@ class VneidAccountForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    """A first password for an account made through VNeID."""
+    """A new password: the first one of an account made through VNeID, or one set after verifying again with
+    VNeID (forgotten password). `personal` = the account's name, e-mail and phone, which it must not be made of."""
 
-    password = PasswordField(_l("Password"), validators=[
-        DataRequired(_l("Please choose a password.")),
-        Length(8, 128, _l("The password must have at least 8 characters."))])
+    password = PasswordField(_l("New password"), validators=_new_password())
     confirm = PasswordField(_l("Repeat the password"), validators=[
         DataRequired(_l("Please type the password again.")),
         EqualTo("password", _l("The two passwords are not the same."))])
+
+    def __init__(self, *args: Any, personal: tuple[str | None, ...] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.personal = personal
+
+    def validate_password(self, field: PasswordField) -> None:
+        _check_guessable(field, *self.personal)
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """Change the password on the profile: the current one first."""
+
+    current = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Please enter your current password."))])

@@ -1,6 +1,6 @@
 """The learner's profile: account details, the VNeID verification status (masked ID number, level, verified
-name, birth date, sex and residence) with the button that starts a verification, and a first password for
-accounts made through VNeID."""
+name, birth date, sex and residence) with the button that starts a verification, a first password for
+accounts made through VNeID, changing the password, and signing out on every device."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, url_for
@@ -11,9 +11,12 @@ from werkzeug.wrappers import Response
 from ...domain.framework import provinces
 from ...extensions import db
 from ...services import identity as identities
+from ...services import sessions
+from ...services.accounts import password_matches
+from ..helpers import ActionForm
 from . import vneid_client
-from .forms import SetPasswordForm
-from .views import bp
+from .forms import ChangePasswordForm, SetPasswordForm
+from .views import bp, end_login
 
 
 def _place(province_code: str | None, commune_code: str | None) -> str:
@@ -25,10 +28,17 @@ def _place(province_code: str | None, commune_code: str | None) -> str:
     return f"{commune}, {province.name}" if commune else province.name
 
 
-def _page(form: SetPasswordForm) -> str:
+def personal(user: object) -> tuple[str | None, ...]:
+    """What a password of this account must not be made of."""
+    return (getattr(user, "full_name", None), getattr(user, "email", None), getattr(user, "phone", None))
+
+
+def _page(form: SetPasswordForm | None = None, change: ChangePasswordForm | None = None) -> str:
     user = current_user
     return render_template(
-        "auth/profile.html", user=user, place=_place(user.province_code, user.commune_code), form=form,
+        "auth/profile.html", user=user, place=_place(user.province_code, user.commune_code),
+        form=form or SetPasswordForm(personal=personal(user)),
+        change=change or ChangePasswordForm(personal=personal(user)), end_form=ActionForm(),
         has_password=identities.has_password(user), vneid=vneid_client.available(),
         min_level=int(current_app.config.get("CERTIFICATE_MIN_LEVEL", 2)))
 
@@ -37,7 +47,7 @@ def _page(form: SetPasswordForm) -> str:
 @login_required
 def profile() -> str:
     """The account and its verified identity."""
-    return _page(SetPasswordForm())
+    return _page()
 
 
 @bp.post("/profile/password")
@@ -47,10 +57,40 @@ def set_password() -> str | Response:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     if identities.has_password(user) or not (user.email or user.phone):
         return redirect(url_for("auth.profile"))
-    form = SetPasswordForm()
+    form = SetPasswordForm(personal=personal(user))
     if form.validate_on_submit():
         identities.set_password(user, form.password.data or "")
         db.session.commit()
         flash(_("Your password is set."), "success")
         return redirect(url_for("auth.profile"))
-    return _page(form)
+    return _page(form=form)
+
+
+@bp.post("/profile/password/change")
+@login_required
+def change_password() -> str | Response:
+    """Change the password (the current one is needed); every other login of the account ends."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    if not identities.has_password(user):
+        return redirect(url_for("auth.profile"))
+    form = ChangePasswordForm(personal=personal(user))
+    if form.validate_on_submit():
+        if not password_matches(user, form.current.data or ""):
+            form.current.errors = [_("This is not your current password.")]  # type: ignore[assignment]
+        else:
+            identities.set_password(user, form.password.data or "")
+            sessions.end_all(db.session, user, keep=user.login_token)
+            db.session.commit()
+            flash(_("Your password is changed. You were signed out on your other devices."), "success")
+            return redirect(url_for("auth.profile"))
+    return _page(change=form)
+
+
+@bp.post("/profile/sessions/end")
+@login_required
+def end_all_sessions() -> Response:
+    """Sign out on every device, this one included (e.g. after using a shared computer)."""
+    if ActionForm().validate_on_submit():
+        sessions.end_all(db.session, current_user._get_current_object())  # type: ignore[attr-defined]
+        end_login(_("You have been signed out on every device."))
+    return redirect(url_for("core.index"))

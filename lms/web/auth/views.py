@@ -1,15 +1,15 @@
 """Register, log in and log out."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from ...extensions import db
+from ...extensions import db, limiter
 from ...models import User
-from ...services import accounts
+from ...services import accounts, sessions
 from ...services.learning import Refused
 from ..helpers import ActionForm, now
 from . import vneid_client
@@ -19,12 +19,40 @@ bp = Blueprint("auth", __name__)
 
 
 def fresh_login(user: User, remember: bool = False) -> None:
-    """Log `user` in on a fresh session (no fixation), keeping only the chosen language."""
+    """Log `user` in on a fresh session (no fixation), keeping only the chosen language. The login is a new
+    server-side row (lms.services.sessions) that expires with the remember cookie, or after
+    LOGIN_SESSION_LIFETIME; this commits it."""
+    lifetime = current_app.config["REMEMBER_COOKIE_DURATION" if remember else "LOGIN_SESSION_LIFETIME"]
+    sessions.start(db.session, user, now(), lifetime, remember=remember)
+    db.session.commit()
+    _keep_only_language()
+    login_user(user, remember=remember)
+
+
+def _keep_only_language() -> None:
     lang = session.get("lang")
     session.clear()
     if lang:
         session["lang"] = lang
-    login_user(user, remember=remember)
+
+
+def end_login(message: str) -> None:
+    """Log this browser out: its session and its remember cookie (the server-side login is already gone or
+    is deleted here)."""
+    sessions.end(db.session, getattr(current_user, "login_token", None))
+    db.session.commit()
+    _keep_only_language()
+    logout_user()  # after the clear: it marks the remember cookie for deletion in the session
+    flash(message, "info")
+
+
+def _login_key() -> str:
+    """The account a login attempt is for: the login name as typed, normalised (known or not)."""
+    return "login:" + accounts.normalize_login(str(request.form.get("login", "")))[:254]
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code != 302
 
 
 def _next_url() -> str:
@@ -51,13 +79,16 @@ def register() -> str | Response:
             field.errors = [*field.errors, _("An account with this contact already exists. Log in instead.")]  # type: ignore[list-item]
         else:
             db.session.commit()
-            login_user(user)
+            fresh_login(user)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(_next_url())
     return render_template("auth/register.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=_login_key, methods=["POST"],
+               deduct_when=_failed)
 def login() -> str | Response:
     """Log in with e-mail or phone and password."""
     if current_user.is_authenticated:
@@ -79,10 +110,5 @@ def logout() -> Response:
     """Log out (a POST form with CSRF, so a link elsewhere cannot log you out)."""
     form = ActionForm()
     if form.validate_on_submit():
-        lang = session.get("lang")
-        logout_user()
-        session.clear()
-        if lang:
-            session["lang"] = lang
-        flash(_("You have logged out."), "info")
+        end_login(_("You have logged out."))
     return redirect(url_for("core.index"))

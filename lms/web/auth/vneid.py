@@ -1,18 +1,23 @@
-"""Verify with VNeID (from the profile) and log in with VNeID (from the login page): start the flow, take the
-callback, and make the account a person's first time through.
+"""Verify with VNeID (from the profile), log in with VNeID (from the login page) and reset a forgotten
+password by verifying again: start the flow, take the callback, and make the account a person's first time
+through.
 
 The raw personal ID number exists only in memory inside `_verified_record`: it is turned into an
 IdentityRecord (keyed hash, masked form, recipient hash) at once, and is never stored, logged, flashed or put
-in the session. Every refusal changes nothing and says why in plain words.
+in the session. Between the callback and the next form the verified record stays on the server
+(lms.services.sessions.put_pending), the session holding only a random token: the session cookie is signed,
+not encrypted, and a salted hash of a 12-digit number is no secret. Every refusal changes nothing and says why
+in plain words.
 """
 from __future__ import annotations
 
 import hmac
 import logging
 import time
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,19 +28,21 @@ from werkzeug.wrappers import Response
 from ...db import write_intent
 from ...domain.verified_identity import TokenRejected, identity_from_claims
 from ...extensions import db
+from ...models import User
 from ...services import identity as identities
-from ...services import certificates
+from ...services import certificates, sessions
 from ...services.identity import IdentityRecord, IdentityRefused
 from ...services.learning import Refused
 from ..certificates import certificate_settings
 from ..helpers import now
 from . import vneid_client
-from .forms import VneidAccountForm
+from .forms import SetPasswordForm, VneidAccountForm
 from .views import _next_url, bp, fresh_login
 
 log = logging.getLogger(__name__)
 FLOW = "vneid_flow"  # session: state, nonce, PKCE verifier, purpose, user, start time, next URL
-NEW_ACCOUNT = "vneid_new_account"  # session: the IdentityRecord (no raw number) awaiting the account form
+NEW_ACCOUNT = "vneid_new_account"  # session: the token of the server-side record awaiting the account form
+RESET = "vneid_reset"  # session: the token of the server-side permission to set a new password
 MAX_AGE = 600  # seconds a started flow, or a verified identity awaiting the account form, stays usable
 
 REFUSALS: dict[str, tuple[int, Any]] = {
@@ -63,6 +70,8 @@ REFUSALS: dict[str, tuple[int, Any]] = {
                               "Nothing was changed. Please log in and start again.")),
     "other_person": (409, _l("This account is already verified as another person. Nothing was changed.")),
     "inactive": (403, _l("The account of this person is disabled. Please contact the administrators.")),
+    "no_account": (404, _l("No account is verified as this person, so there is no password to reset. You can "
+                           "log in with VNeID to create one.")),
 }
 
 
@@ -115,6 +124,31 @@ def vneid_login() -> Response:
     return _start("login", url_for("auth.login"))
 
 
+@bp.get("/auth/forgot-password")
+def forgot_password() -> str | Response:
+    """Forgot the password: a verified account sets a new one after verifying again with VNeID."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.profile"))
+    return render_template("auth/forgot_password.html", vneid=vneid_client.available())
+
+
+@bp.get("/auth/vneid/reset")
+def vneid_reset() -> Response:
+    """Start verifying with VNeID to set a new password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.profile"))
+    if not vneid_client.available():
+        abort(404)
+    return _start("reset", url_for("auth.forgot_password"))
+
+
+def _no_store(body: str, status: int = 200) -> Response:
+    """Pages showing a verified identity, or a password form after verification: never cached."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _verified_record(code: str, saved: dict[str, Any]) -> IdentityRecord:
     """Exchange the code, verify the ID token and the ID number, and keep only the storable record."""
     flow = vneid_client.Flow(state=saved["state"], nonce=saved["nonce"], verifier=saved["verifier"])
@@ -130,7 +164,8 @@ def vneid_callback() -> Response | tuple[str, int]:
     if not isinstance(saved, dict) or not state or time.time() - int(saved.get("started", 0)) > MAX_AGE \
             or not hmac.compare_digest(state.encode(), str(saved.get("state", "")).encode()):
         return _refused("state")
-    back = url_for("auth.profile") if saved["purpose"] == "verify" else url_for("auth.login")
+    back = {"verify": url_for("auth.profile"), "reset": url_for("auth.forgot_password")}.get(
+        saved["purpose"], url_for("auth.login"))
     if request.args.get("error") == "access_denied":
         log.info("VNeID consent denied")
         flash(_("You declined to share your information from VNeID. Nothing was changed."), "info")
@@ -147,6 +182,8 @@ def vneid_callback() -> Response | tuple[str, int]:
     write_intent.set(True)  # from here on this GET writes: take the write lock when the transaction begins
     if saved["purpose"] == "verify":
         return _verify(record, saved)
+    if saved["purpose"] == "reset":
+        return _reset(record)
     return _log_in(record, str(saved.get("next") or url_for("learner.my_learning")))
 
 
@@ -175,7 +212,9 @@ def _verify(record: IdentityRecord, saved: dict[str, Any]) -> Response | tuple[s
 def _log_in(record: IdentityRecord, next_url: str) -> Response | tuple[str, int]:
     user = identities.owner(db.session, record.person_hash)
     if user is None:
-        session[NEW_ACCOUNT] = {"record": record.to_json(), "at": int(time.time()), "next": next_url}
+        session[NEW_ACCOUNT] = sessions.put_pending(db.session, "new_account", now(), timedelta(seconds=MAX_AGE),
+                                                    record=record.to_json(), next_url=next_url)
+        db.session.commit()
         return redirect(url_for("auth.vneid_new_account"))
     if not user.active:
         return _refused("inactive", back=url_for("auth.login"))
@@ -191,13 +230,13 @@ def _log_in(record: IdentityRecord, next_url: str) -> Response | tuple[str, int]
 @bp.route("/auth/vneid/new-account", methods=["GET", "POST"])
 def vneid_new_account() -> str | Response | tuple[str, int]:
     """First "Log in with VNeID" of a person with no account: a few questions, then the account."""
-    pending = session.get(NEW_ACCOUNT)
     if current_user.is_authenticated:
         return redirect(url_for("learner.my_learning"))
-    if not isinstance(pending, dict) or time.time() - int(pending.get("at", 0)) > MAX_AGE:
+    pending = sessions.pending(db.session, session.get(NEW_ACCOUNT), "new_account", now())
+    if pending is None:
         session.pop(NEW_ACCOUNT, None)
         return _refused("state", back=url_for("auth.login"))
-    record = IdentityRecord.from_json(pending["record"])
+    record = IdentityRecord.from_json(sessions.pending_record(pending))
     province, commune = record.place()
     form = VneidAccountForm()
     if province is not None:
@@ -211,17 +250,57 @@ def vneid_new_account() -> str | Response | tuple[str, int]:
                 locale=str(get_locale()), now=now())
         except IdentityRefused as refused:
             session.pop(NEW_ACCOUNT, None)
+            sessions.drop_pending(db.session, pending)
+            db.session.commit()
             return _person_taken(refused.owner)
         except Refused as refused:
             field = form.email if refused.reason == "email_taken" else form.phone
             taken = _("An account with this contact already exists. Log in instead.")
             field.errors = [*field.errors, taken]  # type: ignore[list-item]
         else:
+            next_url = str(pending.next_url or url_for("learner.my_learning"))
+            sessions.drop_pending(db.session, pending)
+            session.pop(NEW_ACCOUNT, None)
             db.session.commit()
-            next_url = str(pending.get("next") or url_for("learner.my_learning"))
             fresh_login(user)
             log.info("VNeID account %s created", user.id)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(next_url)
-    return render_template("auth/vneid_new_account.html", form=form, record=record, province=province,
-                           commune=commune)
+    return _no_store(render_template("auth/vneid_new_account.html", form=form, record=record,
+                                     province=province, commune=commune))
+
+
+def _reset(record: IdentityRecord) -> Response | tuple[str, int]:
+    """Verified again for a forgotten password: the account of this person may set a new one (for a while,
+    once)."""
+    user = identities.owner(db.session, record.person_hash)
+    if user is None:
+        return _refused("no_account", back=url_for("auth.login"))
+    if not user.active:
+        return _refused("inactive", back=url_for("auth.login"))
+    session[RESET] = sessions.put_pending(db.session, "reset", now(), timedelta(seconds=MAX_AGE), user_id=user.id)
+    db.session.commit()
+    log.info("VNeID password reset verified for user %s", user.id)
+    return redirect(url_for("auth.reset_password"))
+
+
+@bp.route("/auth/reset-password", methods=["GET", "POST"])
+def reset_password() -> str | Response | tuple[str, int]:
+    """Set a new password after verifying again with VNeID; every login of the account ends."""
+    pending = sessions.pending(db.session, session.get(RESET), "reset", now())
+    user = db.session.get(User, pending.user_id) if pending is not None and pending.user_id else None
+    if pending is None or user is None or not user.active:
+        session.pop(RESET, None)
+        return _refused("state", back=url_for("auth.forgot_password"))
+    form = SetPasswordForm(personal=(user.full_name, user.email, user.phone))
+    if form.validate_on_submit():
+        identities.set_password(user, form.password.data or "")
+        sessions.end_all(db.session, user)
+        sessions.drop_pending(db.session, pending)
+        db.session.commit()
+        session.pop(RESET, None)
+        log.info("password reset through VNeID for user %s", user.id)
+        flash(_("Your new password is set, and you were signed out everywhere. Please log in with it."),
+              "success")
+        return redirect(url_for("auth.login"))
+    return _no_store(render_template("auth/reset_password.html", form=form, user=user))
