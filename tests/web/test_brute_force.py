@@ -76,3 +76,10 @@ def test_guessable_passwords_are_refused(client: FlaskClient, auth: Auth, passwo
                                       "mat-khau-dai-123"])
 def test_a_short_sentence_is_a_good_password(auth: Auth, password: str) -> None:
     assert auth.register(password=password, confirm=password).status_code == 302
+
+
+def test_a_long_password_is_checked_without_error(auth: Auth) -> None:
+    """zxcvbn refuses input over 72 characters; a 120-character passphrase is still accepted (no 500)."""
+    password = "mỗi sáng bà đi chợ mua rau muống và cá rô đồng về nấu canh chua cho cả nhà cùng ăn trưa vui vẻ"
+    password = (password + " thật ngon")[:120]
+    assert auth.register(password=password, confirm=password).status_code == 302

@@ -162,3 +162,11 @@ def test_session_ids_are_not_the_user_id(client: FlaskClient, auth: Auth, app: F
     data = app.session_interface.get_signing_serializer(app).loads(cookie.value)  # type: ignore[attr-defined]
     assert ":" in data["_user_id"]
     assert hashlib.sha256(data["_user_id"].split(":")[1].encode()).hexdigest() != data["_user_id"]
+
+
+def test_guessing_the_current_password_is_limited(app: Flask, client: FlaskClient, auth: Auth) -> None:
+    """Someone at an open session cannot try current passwords without end: LOGIN_RATE_LIMIT_ACCOUNT applies."""
+    app.config["LOGIN_RATE_LIMIT_ACCOUNT"] = "2 per minute"
+    auth.register()
+    codes = [change_password(client, f"doan-thu-{i}-lan", "con-meo-den-an-ca-kho").status_code for i in range(3)]
+    assert codes == [200, 200, 429]

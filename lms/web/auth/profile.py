@@ -9,14 +9,14 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from ...domain.framework import provinces
-from ...extensions import db
+from ...extensions import db, limiter
 from ...services import identity as identities
 from ...services import sessions
 from ...services.accounts import password_matches
 from ..helpers import ActionForm
 from . import vneid_client
 from .forms import ChangePasswordForm, SetPasswordForm
-from .views import bp, end_login
+from .views import _failed, bp, end_login
 
 
 def _place(province_code: str | None, commune_code: str | None) -> str:
@@ -68,6 +68,8 @@ def set_password() -> str | Response:
 
 @bp.post("/profile/password/change")
 @login_required
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=lambda: f"change:{current_user.id}",
+               deduct_when=_failed)
 def change_password() -> str | Response:
     """Change the password (the current one is needed); every other login of the account ends."""
     user = current_user._get_current_object()  # type: ignore[attr-defined]
