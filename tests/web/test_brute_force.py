@@ -83,3 +83,12 @@ def test_a_long_password_is_checked_without_error(auth: Auth) -> None:
     password = "mỗi sáng bà đi chợ mua rau muống và cá rô đồng về nấu canh chua cho cả nhà cùng ăn trưa vui vẻ"
     password = (password + " thật ngon")[:120]
     assert auth.register(password=password, confirm=password).status_code == 302
+
+
+def test_the_rate_limit_storage_is_configurable(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """In-memory by default; LMS_RATELIMIT_STORAGE_URI points every worker at one Redis."""
+    from lms import config
+
+    assert config.load(tmp_path)["RATELIMIT_STORAGE_URI"] == "memory://"
+    monkeypatch.setenv("LMS_RATELIMIT_STORAGE_URI", "redis://cache.example:6379/2")
+    assert config.load(tmp_path)["RATELIMIT_STORAGE_URI"] == "redis://cache.example:6379/2"
