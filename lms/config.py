@@ -60,8 +60,8 @@ DEFAULTS: dict[str, Any] = {
 }
 # Environment variables that may override a setting (LMS_<NAME>; LMS_MODE for LMS_MODE).
 ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",
-            "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED", "VNEID_DISCOVERY_URL",
-            "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY")
+            "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED",
+            "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY")
 BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "VNEID_STUB_ENABLED")
 MODES = ("production", "demo")
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"  # where `.ci/serve` listens
@@ -129,7 +129,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         if problems:
             raise RuntimeError("Học Vụ Số refuses to start in production mode (LMS_MODE=production):\n"
                                + "\n".join(f"  - {p}" for p in problems)
-                               + "\nFor development or a demonstration set LMS_MODE=demo (docs/operations.md).")
+                               + "\nFor development or a demonstration set LMS_MODE=demo "
+                               "(docs/operations.md).")
     return config
 
 
@@ -149,17 +150,18 @@ def production_problems(config: dict[str, Any], explicit_secret: Any) -> list[st
         problems.append("LMS_PUBLIC_URL must be set to the platform's public address, e.g. "
                         "https://hocvuso.example.vn (every certificate and link is built from it)")
     if config.get("VNEID_STUB_ENABLED"):
-        problems.append("VNEID_STUB_ENABLED is on: the VNeID stub is a simulation with fictional citizens and "
-                        "public passcodes; configure the real provider with LMS_VNEID_DISCOVERY_URL")
+        problems.append("VNEID_STUB_ENABLED is on: the VNeID stub is a simulation with fictional citizens "
+                        "and public passcodes; configure the real provider with LMS_VNEID_DISCOVERY_URL")
     discovery = config.get("VNEID_DISCOVERY_URL")
     if discovery:
         found = urlsplit(str(discovery))
         if found.hostname == public.hostname and found.path.startswith("/vneid/"):
             problems.append("LMS_VNEID_DISCOVERY_URL points at the embedded VNeID stub of this platform")
         if config.get("VNEID_CLIENT_SECRET") == _derived_client_secret(str(config["SECRET_KEY"])):
-            problems.append("LMS_VNEID_CLIENT_SECRET must be the secret the VNeID provider gave this platform, "
-                            "not the demo default derived from the secret key")
-    if explicit_secret and (str(explicit_secret) in DEMO_SECRETS or len(str(explicit_secret)) < MIN_SECRET_LENGTH):
+            problems.append("LMS_VNEID_CLIENT_SECRET must be the secret the VNeID provider gave this "
+                            "platform, not the demo default derived from the secret key")
+    chosen = str(explicit_secret or "")
+    if chosen and (chosen in DEMO_SECRETS or len(chosen) < MIN_SECRET_LENGTH):
         problems.append(f"LMS_SECRET_KEY is a demo or short secret: use at least {MIN_SECRET_LENGTH} random "
                         "characters, or leave it unset to generate one into the instance folder")
     if str(config.get("IDENTITY_KEY") or "") in DEMO_SECRETS:

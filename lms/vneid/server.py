@@ -57,7 +57,7 @@ class Stub:
 
     def issuer(self) -> str:
         """VNEID_STUB_ISSUER; else, embedded, the stub's URL on the platform's PUBLIC_URL (never the Host
-        header); standalone (`lms vneid serve`, demo mode only), the stub's URL on the current request's host."""
+        header); standalone (`lms vneid serve`, demo mode only), the stub's URL on the request's host."""
         if self.issuer_override:
             return self.issuer_override
         config = current_app.config

@@ -13,8 +13,8 @@ from ..models import User
 
 
 # Browser features no page of ours uses: denied to the page and to any embedded frame (the YouTube player).
-PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), "
-                      "magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()")
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+                      "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()")
 
 
 def select_locale() -> str:

@@ -50,7 +50,8 @@ class Form(FlaskForm):
             gets the text filter first."""
             cls = unbound_field.field_class
             if issubclass(cls, StringField) and not issubclass(cls, PasswordField):
-                filters = [_text_filter(issubclass(cls, TextAreaField)), *unbound_field.kwargs.get("filters", ())]
+                filters = [_text_filter(issubclass(cls, TextAreaField)),
+                           *unbound_field.kwargs.get("filters", ())]
                 unbound_field = UnboundField(cls, *unbound_field.args,
                                              **{**unbound_field.kwargs, "filters": filters})
             return super().bind_field(form, unbound_field, options)
