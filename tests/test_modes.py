@@ -81,3 +81,10 @@ def test_environment_sets_mode_and_cookie_security(tmp_path: Path, monkeypatch: 
 def test_unknown_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="LMS_MODE"):
         config.load(tmp_path, {"LMS_MODE": "prod", "SECRET_KEY": "s"})
+
+
+def test_the_standalone_stub_runs_only_in_demo_mode(tmp_path: Path) -> None:
+    from lms.vneid import create_stub_app
+
+    with pytest.raises(RuntimeError, match="LMS_MODE=demo"):
+        create_stub_app(str(tmp_path / "instance"), dict(PRODUCTION))
