@@ -140,10 +140,11 @@ def main() -> int:
     os.environ["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.db'}"
     os.environ["LMS_CONTENT_DIR"] = str(ROOT)
     os.environ.pop("LMS_INDEX_DIR", None)
-    os.environ.pop("LMS_PUBLIC_URL", None)
+    os.environ["LMS_MODE"] = "demo"  # the demo content and the VNeID stub, like `.ci/serve`
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    os.environ["LMS_PUBLIC_URL"] = base_url  # the certificate's URLs name the served port
     server: subprocess.Popen[bytes] | None = None
     failed = False
     try:

@@ -271,6 +271,7 @@ def new_instance() -> Path:
     os.environ["LMS_INSTANCE_PATH"] = str(instance)
     os.environ["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.db'}"
     os.environ["LMS_CONTENT_DIR"] = str(ROOT)
+    os.environ["LMS_MODE"] = "demo"  # the demo content and the VNeID stub, like `.ci/serve`
     os.environ.pop("LMS_INDEX_DIR", None)
     os.environ.pop("GUNICORN_CMD_ARGS", None)  # exactly the documented server: 2 sync workers, no access log
     # gunicorn and `lms` import the checkout this script lives in, whatever the virtualenv has installed.

@@ -8,12 +8,16 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .files import create_once
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
+    # "production" (the default) or "demo": development, the test suite, `.ci/serve` and the benchmarks. Only
+    # demo mode may run the VNeID stub, use demo secrets or go without a public URL (docs/operations.md).
+    "LMS_MODE": "production",
     "DATABASE_URL": None,  # default: SQLite in the instance folder
     "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/ and quizzes/
     "INDEX_DIR": None,  # default: <instance>/search-index
@@ -21,9 +25,12 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "LANGUAGES": ["vi", "en"],
-    "WTF_CSRF_TIME_LIMIT": None,  # a slow learner's form must not expire under them
+    # A form's token lasts a working day: long enough for a slow learner's quiz or a long lesson read on a
+    # phone, short enough that a token copied from an old page stops working (docs/operations.md).
+    "WTF_CSRF_TIME_LIMIT": 12 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": None,  # default: on when PUBLIC_URL is https
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     # Logins are kept on the server (lms/services/sessions.py, docs/security.md) and expire there, too:
     # "keep me logged in" after REMEMBER_COOKIE_DURATION, a plain login after LOGIN_SESSION_LIFETIME.
@@ -35,10 +42,14 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT_ACCOUNT": "5 per minute; 30 per hour",
     "LOGIN_RATE_LIMIT_CLIENT": "30 per minute; 300 per hour",
+    "REMEMBER_COOKIE_SECURE": None,  # default: on when PUBLIC_URL is https
+    # Host names a request may name (the Host header); others get 400. Default: the host of PUBLIC_URL, and in
+    # demo mode also localhost and 127.0.0.1.
+    "TRUSTED_HOSTS": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     # The VNeID stub (lms/vneid, docs/vneid-stub.md): an OpenID provider mounted at /vneid for development.
-    "VNEID_STUB_ENABLED": True,
-    "VNEID_STUB_ISSUER": None,  # default: <scheme://host of the request>/vneid
+    "VNEID_STUB_ENABLED": None,  # default: on in demo mode; production refuses to start with it on
+    "VNEID_STUB_ISSUER": None,  # default: PUBLIC_URL/vneid (embedded), the request's host (standalone)
     "VNEID_STUB_CLIENTS": None,  # default: client "hocvuso-lms", secret derived from SECRET_KEY
     "VNEID_STUB_CODE_TTL": 60,  # seconds an authorization code stays valid
     # The platform as an OpenID Connect client of VNeID (lms/web/auth/vneid.py, docs/identity.md).
@@ -49,15 +60,27 @@ DEFAULTS: dict[str, Any] = {
     # into <instance>/identity_key. Every app server must share it, and it must never change.
     "IDENTITY_KEY": None,
     # Certificates (lms/services/certificates.py, docs/certificates.md).
-    "PUBLIC_URL": None,  # e.g. "https://hocvuso.example.vn"; default: the URL of the request
+    # The platform's public origin, e.g. "https://hocvuso.example.vn": every absolute URL (certificates, QR
+    # codes, the VNeID redirect URI) is built from it, never from the request. Required in production.
+    "PUBLIC_URL": None,  # demo mode default: DEMO_PUBLIC_URL
     "CERTIFICATE_ISSUER_NAME": "Học Vụ Số",
     "CERTIFICATE_MIN_LEVEL": 2,  # VNeID account level a learner needs for a certificate
     "CERTIFICATE_KEYS_DIR": None,  # default: <instance>/keys (private signing keys, mode 0600)
     "VERIFY_RATE_LIMIT": 30,  # public verification lookups per client IP per minute
 }
-# Environment variables that may override a setting (LMS_<NAME>).
-ENV_KEYS = ("DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE", "PUBLIC_URL",
-            "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY", "RATELIMIT_STORAGE_URI")
+# Environment variables that may override a setting (LMS_<NAME>; LMS_MODE for LMS_MODE).
+ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",
+            "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED",
+            "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY",
+            "RATELIMIT_STORAGE_URI")
+BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "VNEID_STUB_ENABLED")
+MODES = ("production", "demo")
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"  # where `.ci/serve` listens
+DEMO_HOSTS = ("localhost", "127.0.0.1")
+# Secrets that appear in this repository (tests, examples): never acceptable in production.
+DEMO_SECRETS = frozenset({"test-secret", "test-identity-key", "dev", "development", "secret", "changeme",
+                          "change-me", "s"})
+MIN_SECRET_LENGTH = 32
 
 
 def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,15 +91,36 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         namespace: dict[str, Any] = {}
         exec(compile(file.read_text(encoding="utf-8"), str(file), "exec"), namespace)
         values = {k: v for k, v in namespace.items() if k.isupper()}
-        unknown = set(values) - set(DEFAULTS) - {"SESSION_COOKIE_SECURE"}
+        unknown = set(values) - set(DEFAULTS)
         if unknown:
             raise RuntimeError(f"{file}: unknown setting(s): {', '.join(sorted(unknown))}")
         config.update(values)
     for key in ENV_KEYS:
-        if f"LMS_{key}" in os.environ:
-            value: Any = os.environ[f"LMS_{key}"]
-            config[key] = value.lower() in ("1", "true", "yes") if key == "SESSION_COOKIE_SECURE" else value
+        name = key if key.startswith("LMS_") else f"LMS_{key}"
+        if name in os.environ:
+            value: Any = os.environ[name]
+            if key in BOOLEAN_KEYS:
+                value = value.strip().lower() in ("1", "true", "yes", "on")
+            elif key == "TRUSTED_HOSTS":
+                value = [h.strip() for h in value.split(",") if h.strip()]
+            config[key] = value
     config.update(overrides or {})
+    explicit_secret = config["SECRET_KEY"]
+    demo = _mode(config) == "demo"
+    if config["VNEID_STUB_ENABLED"] is None:
+        config["VNEID_STUB_ENABLED"] = demo
+    if not config["PUBLIC_URL"] and demo:
+        config["PUBLIC_URL"] = DEMO_PUBLIC_URL
+    if config["PUBLIC_URL"]:
+        config["PUBLIC_URL"] = str(config["PUBLIC_URL"]).rstrip("/")
+    https = str(config["PUBLIC_URL"] or "").lower().startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if config[key] is None:
+            config[key] = https
+    if config["TRUSTED_HOSTS"] is None:
+        public_host = urlsplit(str(config["PUBLIC_URL"] or "")).hostname
+        config["TRUSTED_HOSTS"] = ([public_host] if public_host else []) + (
+            [h for h in DEMO_HOSTS if h != public_host] if demo else [])
     instance_path.mkdir(parents=True, exist_ok=True)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance_path / 'lms.db'}"
@@ -90,9 +134,54 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
         config["IDENTITY_KEY"] = _instance_secret(instance_path / "identity_key")
     if not config["VNEID_CLIENT_SECRET"]:
         # The same derivation as the stub's default client (lms.vneid.clients.default_client_secret).
-        secret = str(config["SECRET_KEY"]).encode("utf-8")
-        config["VNEID_CLIENT_SECRET"] = hmac.new(secret, b"vneid-client-secret", hashlib.sha256).hexdigest()
+        config["VNEID_CLIENT_SECRET"] = _derived_client_secret(str(config["SECRET_KEY"]))
+    if not demo:
+        problems = production_problems(config, explicit_secret)
+        if problems:
+            raise RuntimeError("Học Vụ Số refuses to start in production mode (LMS_MODE=production):\n"
+                               + "\n".join(f"  - {p}" for p in problems)
+                               + "\nFor development or a demonstration set LMS_MODE=demo "
+                               "(docs/operations.md).")
     return config
+
+
+def _mode(config: dict[str, Any]) -> str:
+    mode = str(config.get("LMS_MODE") or "production").strip().lower()
+    if mode not in MODES:
+        raise RuntimeError(f"LMS_MODE must be one of {', '.join(MODES)}, not {config.get('LMS_MODE')!r}")
+    config["LMS_MODE"] = mode
+    return mode
+
+
+def production_problems(config: dict[str, Any], explicit_secret: Any) -> list[str]:
+    """What makes `config` unsafe for a real platform; each names the setting to change."""
+    problems: list[str] = []
+    public = urlsplit(str(config.get("PUBLIC_URL") or ""))
+    if public.scheme not in ("http", "https") or not public.hostname:
+        problems.append("LMS_PUBLIC_URL must be set to the platform's public address, e.g. "
+                        "https://hocvuso.example.vn (every certificate and link is built from it)")
+    if config.get("VNEID_STUB_ENABLED"):
+        problems.append("VNEID_STUB_ENABLED is on: the VNeID stub is a simulation with fictional citizens "
+                        "and public passcodes; configure the real provider with LMS_VNEID_DISCOVERY_URL")
+    discovery = config.get("VNEID_DISCOVERY_URL")
+    if discovery:
+        found = urlsplit(str(discovery))
+        if found.hostname == public.hostname and found.path.startswith("/vneid/"):
+            problems.append("LMS_VNEID_DISCOVERY_URL points at the embedded VNeID stub of this platform")
+        if config.get("VNEID_CLIENT_SECRET") == _derived_client_secret(str(config["SECRET_KEY"])):
+            problems.append("LMS_VNEID_CLIENT_SECRET must be the secret the VNeID provider gave this "
+                            "platform, not the demo default derived from the secret key")
+    chosen = str(explicit_secret or "")
+    if chosen and (chosen in DEMO_SECRETS or len(chosen) < MIN_SECRET_LENGTH):
+        problems.append(f"LMS_SECRET_KEY is a demo or short secret: use at least {MIN_SECRET_LENGTH} random "
+                        "characters, or leave it unset to generate one into the instance folder")
+    if str(config.get("IDENTITY_KEY") or "") in DEMO_SECRETS:
+        problems.append("LMS_IDENTITY_KEY is a demo secret")
+    return problems
+
+
+def _derived_client_secret(secret_key: str) -> str:
+    return hmac.new(secret_key.encode("utf-8"), b"vneid-client-secret", hashlib.sha256).hexdigest()
 
 
 def _instance_secret(path: Path) -> str:

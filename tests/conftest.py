@@ -21,6 +21,11 @@ from lms.db import make_engine
 from lms.models import Base
 
 REPO = Path(__file__).resolve().parent.parent
+# The suite runs the platform in demo mode (the VNeID stub on, demo secrets allowed), on the test client's
+# host: every app it creates, and every process it starts, inherits these (tests/test_modes.py checks
+# production mode explicitly).
+os.environ["LMS_MODE"] = "demo"
+os.environ["LMS_PUBLIC_URL"] = "http://localhost"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
@@ -86,6 +91,8 @@ def content_root(tmp_path: Path) -> Path:
 def app(clean_db: Engine, database_url: str, tmp_path: Path, content_root: Path) -> Iterator[Flask]:
     application = create_app({
         "TESTING": True,
+        "LMS_MODE": "demo",
+        "PUBLIC_URL": "http://localhost",  # the Flask test client's host
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
         "CONTENT_DIR": str(content_root),

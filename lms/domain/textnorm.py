@@ -21,3 +21,29 @@ def normalize_answer(text: str, ignore_diacritics: bool) -> str:
     if ignore_diacritics:
         text = strip_diacritics(text)
     return _SPACES.sub(" ", text).strip().casefold()
+
+
+class UnsafeText(ValueError):
+    """Text with a control, format (invisible: U+202E, U+200B…), private-use or surrogate character, or a pile
+    of combining marks: it could disguise a name on a certificate or break a page."""
+
+
+MAX_COMBINING_RUN = 2  # Vietnamese needs at most two marks on a letter (ệ = e + ̂ + ̣), none after NFC
+_REFUSED = frozenset({"Cc", "Cf", "Co", "Cs", "Zl", "Zp"})
+
+
+def clean_text(text: str, multiline: bool = False) -> str:
+    """`text` in NFC (a name typed decomposed is stored like one typed precomposed); raises UnsafeText for
+    control and format characters (a multi-line text may hold newlines and tabs) and for more than
+    MAX_COMBINING_RUN combining marks in a row."""
+    text = unicodedata.normalize("NFC", text)
+    if multiline:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    run = 0
+    for ch in text:
+        if unicodedata.category(ch) in _REFUSED and not (multiline and ch in "\n\t"):
+            raise UnsafeText(f"U+{ord(ch):04X}")
+        run = run + 1 if unicodedata.combining(ch) else 0
+        if run > MAX_COMBINING_RUN:
+            raise UnsafeText("combining marks")
+    return text

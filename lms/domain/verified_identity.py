@@ -16,7 +16,7 @@ from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
-from . import idnumber
+from . import idnumber, textnorm
 from .idnumber import Sex
 
 ALGORITHMS = ("RS256",)  # what the provider announces; never "none", never a symmetric algorithm
@@ -98,6 +98,10 @@ def identity_from_claims(claims: Mapping[str, Any]) -> VerifiedIdentity:
         raise TokenRejected("claims") from None
     if idnumber.problems(number, birth_date, sex):
         raise TokenRejected("id_number")
+    try:
+        name = textnorm.clean_text(name)
+    except textnorm.UnsafeText:
+        raise TokenRejected("claims") from None
     province, commune = residence.get("province_code"), residence.get("commune_code")
     return VerifiedIdentity(
         number=number, name=" ".join(name.split())[:120], birth_date=birth_date, sex=sex, level=int(level),

@@ -29,6 +29,10 @@ def create_stub_app(instance_path: str | None = None, config: dict[str, Any] | N
                 or str(lms_config.PROJECT_ROOT / "instance"))
     app = Flask(__name__, instance_path=str(Path(instance).resolve()), instance_relative_config=True)
     app.config.update(lms_config.load(Path(app.instance_path), config))
+    if app.config["LMS_MODE"] != "demo":
+        raise RuntimeError("The VNeID stub is a simulation with fictional citizens and public passcodes: it "
+                           "runs only in demo mode (LMS_MODE=demo).")
+    app.config["VNEID_STUB_STANDALONE"] = True  # its issuer is its own address, not the platform's PUBLIC_URL
     # Own cookie: cookies are not isolated by port, and the platform's session on the same host must survive.
     app.config["SESSION_COOKIE_NAME"] = "vneid_session"
     csrf.init_app(app)

@@ -56,8 +56,14 @@ class Stub:
             return self._key
 
     def issuer(self) -> str:
-        """VNEID_STUB_ISSUER, else the stub's URL on the host of the current request."""
-        return self.issuer_override or url_for("vneid.index", _external=True).rstrip("/")
+        """VNEID_STUB_ISSUER; else, embedded, the stub's URL on the platform's PUBLIC_URL (never the Host
+        header); standalone (`lms vneid serve`, demo mode only), the stub's URL on the request's host."""
+        if self.issuer_override:
+            return self.issuer_override
+        config = current_app.config
+        if config.get("PUBLIC_URL") and not config.get("VNEID_STUB_STANDALONE"):
+            return str(config["PUBLIC_URL"]).rstrip("/") + url_for("vneid.index").rstrip("/")
+        return url_for("vneid.index", _external=True).rstrip("/")
 
     def db(self) -> Session:
         """The stub database session of this request (closed at teardown; views commit)."""

@@ -1,12 +1,20 @@
 """The web layer: blueprints per audience, error pages, locale selection and the request transaction."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, request, session
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from ..extensions import babel, csrf, db, limiter, login_manager
 from ..models import User
+
+
+# Browser features no page of ours uses: denied to the page and to any embedded frame (the YouTube player).
+PERMISSIONS_POLICY = ("camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), "
+                      "bluetooth=(), magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()")
 
 
 def select_locale() -> str:
@@ -22,8 +30,17 @@ def select_locale() -> str:
     return str(current_app.config["BABEL_DEFAULT_LOCALE"])
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` limited to what a database integer holds: a larger number is a 404, not an overflow (500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register(app: Flask) -> None:
     """Extensions, blueprints, error handlers, template helpers and CLI commands."""
+    app.url_map.converters["int"] = BoundedIntConverter  # before any route is added
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -48,7 +65,7 @@ def register(app: Flask) -> None:
     from . import auth, catalog, certificates, core, errors, learner, quiz
     for module in (core, auth, catalog, quiz, learner, certificates):
         app.register_blueprint(module.bp)
-    if app.config.get("VNEID_STUB_ENABLED", True):
+    if app.config.get("VNEID_STUB_ENABLED"):
         from ..vneid.views import bp as vneid_bp
         app.register_blueprint(vneid_bp)
     errors.register(app)
@@ -56,11 +73,17 @@ def register(app: Flask) -> None:
     from .helpers import template_globals
     app.context_processor(template_globals)
 
+    hsts = str(app.config.get("PUBLIC_URL") or "").lower().startswith("https://")
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "

@@ -19,7 +19,7 @@ bp = Blueprint("catalog", __name__)
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None  # not "²"
 
 
 @bp.get("/courses")

@@ -29,14 +29,14 @@ from ..domain.framework import framework
 from ..extensions import db, limiter
 from ..models import Certificate
 from ..services import certificates
-from .helpers import now
+from .helpers import external_url, now, public_url
 
 bp = Blueprint("certificates", __name__)
 
 
 def certificate_settings() -> certificates.Settings:
-    """The issuing settings for this request (PUBLIC_URL, else the URL the visitor used)."""
-    return certificates.Settings.from_config(current_app.config, request.url_root)
+    """The issuing settings: every URL from PUBLIC_URL, never from the request's Host."""
+    return certificates.Settings.from_config(current_app.config, public_url())
 
 
 def _verify_limit() -> str:
@@ -75,7 +75,7 @@ def _local_date(cert: Certificate) -> str:
 
 
 def _verify_url(number: str) -> str:
-    return f"{certificate_settings().base_url}{url_for('certificates.verify', number=number)}"
+    return external_url("certificates.verify", number=number)
 
 
 def _is_admin() -> bool:
@@ -107,7 +107,7 @@ def show(number: str) -> str | Response:
     result = certificates.verify_number(db.session, cert.number)
     verify_url = _verify_url(cert.number)
     qr = segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2)
-    keys_url = f"{certificate_settings().base_url}{url_for('certificates.keys')}"
+    keys_url = external_url("certificates.keys")
     return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
                            keys_url=keys_url, issued_on=_local_date(cert),
                            form=RevokeForm() if _is_admin() else None)

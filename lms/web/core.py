@@ -7,6 +7,7 @@ from sqlalchemy import text
 from ..extensions import db
 from ..models import Asset
 from ..services import catalog
+from .helpers import safe_next
 
 bp = Blueprint("core", __name__)
 
@@ -40,10 +41,7 @@ def set_language() -> Response:
     lang = request.form.get("lang", "")
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next", "")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.index")
-    return redirect(target)  # type: ignore[return-value]
+    return redirect(safe_next(request.form.get("next"), url_for("core.index")))  # type: ignore[return-value]
 
 
 @bp.get("/media/<string:name>")

@@ -4,13 +4,23 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Response, render_template, request
+from flask_babel import get_locale
 from flask_limiter import RateLimitExceeded
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException, SecurityError
 
 
 def register(app: Flask) -> None:
+    @app.errorhandler(SecurityError)
+    def _untrusted_host(_err: SecurityError) -> tuple[str, int]:
+        # A Host header not in TRUSTED_HOSTS: no URL can be built for that host, so the page links nowhere.
+        title, message = _("This address is not served here"), _("Please check the address and try again.")
+        return (f'<!doctype html><html lang="{escape(str(get_locale()))}"><head><meta charset="utf-8">'
+                f'<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1><p>{escape(message)}</p>'
+                '</body></html>'), 400
+
     @app.errorhandler(CSRFError)
     def _csrf(_err: CSRFError) -> tuple[str, int]:
         return render_template("errors/error.html", code=400, title=_("The form has expired"),

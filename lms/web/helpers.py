@@ -1,8 +1,10 @@
 """Small helpers shared by the blueprints: the clock, template globals and simple CSRF-only forms."""
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, request, url_for
 from flask_babel import get_locale
@@ -21,6 +23,35 @@ def now() -> datetime:
 
 class ActionForm(FlaskForm):
     """A form with no fields but the CSRF token: buttons such as "mark as done" or "start the quiz"."""
+
+
+def public_url() -> str:
+    """The platform's public origin (PUBLIC_URL, no trailing slash): the only source of absolute URLs."""
+    return str(current_app.config["PUBLIC_URL"]).rstrip("/")
+
+
+def external_url(endpoint: str, **values: Any) -> str:
+    """An absolute URL on PUBLIC_URL; the Host header of the request never reaches it."""
+    return public_url() + url_for(endpoint, **values)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """`target` if it is a path on this site, else `default`. Browsers drop tabs and newlines from URLs and
+    read a backslash as a slash, so `/%09/evil.example` or `/\\evil.example` would leave the site: the target
+    is percent-decoded and refused if the decoded form has any control or format character, a backslash, a
+    scheme or a host, or does not start with a single slash."""
+    if not target or len(target) > 2000:
+        return default
+    decoded = target
+    for _ in range(3):  # double-encoding (%2509) unwraps too
+        decoded = unquote(decoded)
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") for ch in decoded) or "\\" in decoded:
+        return default
+    parts = urlsplit(decoded)
+    if parts.scheme or parts.netloc or not decoded.startswith("/") or decoded.startswith("//") \
+            or any(ch.isspace() for ch in target):
+        return default
+    return target
 
 
 def course_or_404(slug: str) -> Course:

@@ -5,6 +5,7 @@ import unicodedata
 
 import pytest
 
+from lms.domain import textnorm
 from lms.domain.textnorm import normalize_answer, strip_diacritics
 
 
@@ -47,3 +48,23 @@ def test_normalize_answer_composes_unicode() -> None:
     word = "khẩu"
     assert normalize_answer(unicodedata.normalize("NFD", word), False) == normalize_answer(word, False)
     assert normalize_answer("khau", False) != normalize_answer(word, False)
+
+
+@pytest.mark.parametrize("text", ["Nguyễn Thị Lan", unicodedata.normalize("NFD", "Trần Đức Bình"), "Lê Ánh",
+                                  "O'Neil-Smith", "Tạ Quang Bửu 2", "q\u0323\u0302"])
+def test_clean_text_accepts_vietnamese_in_any_normal_form(text: str) -> None:
+    cleaned = textnorm.clean_text(text)
+    assert cleaned == unicodedata.normalize("NFC", text)
+
+
+@pytest.mark.parametrize("text", ["a\x00", "a\x1b[31m", "a\u202eb", "a\u200db", "a\u2067b", "\ufeffa", "a\ue000",
+                                  "q\u0323\u0302\u0301", "a\u2028b", "a\nb", "a\tb"])
+def test_clean_text_refuses_control_format_and_stacked_marks(text: str) -> None:
+    with pytest.raises(textnorm.UnsafeText):
+        textnorm.clean_text(text)
+
+
+def test_clean_text_multiline_keeps_newlines_and_tabs_only() -> None:
+    assert textnorm.clean_text("một\r\nhai\tba\rbốn", multiline=True) == "một\nhai\tba\nbốn"
+    with pytest.raises(textnorm.UnsafeText):
+        textnorm.clean_text("một\x0bhai", multiline=True)

@@ -59,6 +59,7 @@ def live_server(published: Flask) -> Iterator[LiveServer]:
     got_request_exception.connect(record, published)
     httpd = make_server("127.0.0.1", 0, published, threaded=True)
     server.url = f"http://127.0.0.1:{httpd.server_port}"
+    published.config["PUBLIC_URL"] = server.url  # absolute URLs (VNeID, certificates) name the served port
     thread = threading.Thread(target=httpd.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     try:

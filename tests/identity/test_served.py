@@ -21,6 +21,7 @@ VERIFY_LINK = re.compile(r'<a class="button" href="(/auth/vneid/verify)">')
 @pytest.fixture
 def base_url(vneid_app: Flask) -> Iterator[str]:
     server: BaseWSGIServer = make_server("127.0.0.1", 0, vneid_app, threaded=True)
+    vneid_app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

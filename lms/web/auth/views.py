@@ -11,7 +11,7 @@ from ...extensions import db, limiter
 from ...models import User
 from ...services import accounts, sessions
 from ...services.learning import Refused
-from ..helpers import ActionForm, now
+from ..helpers import ActionForm, now, safe_next
 from . import vneid_client
 from .forms import LoginForm, RegisterForm
 
@@ -56,8 +56,7 @@ def _failed(response: Response) -> bool:
 
 
 def _next_url() -> str:
-    target = request.args.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else url_for("learner.my_learning")
+    return safe_next(request.args.get("next"), url_for("learner.my_learning"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -79,7 +78,7 @@ def register() -> str | Response:
             field.errors = [*field.errors, _("An account with this contact already exists. Log in instead.")]  # type: ignore[list-item]
         else:
             db.session.commit()
-            fresh_login(user)
+            fresh_login(user)  # a new session: nothing planted before registering survives
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(_next_url())
     return render_template("auth/register.html", form=form)

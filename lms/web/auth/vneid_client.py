@@ -17,7 +17,9 @@ import httpx2
 from authlib.common.security import generate_token
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
-from flask import current_app, url_for
+from flask import current_app
+
+from ..helpers import external_url
 
 from ...domain.verified_identity import TokenRejected, verify_id_token
 
@@ -67,12 +69,12 @@ def discovery_url() -> str:
     configured = current_app.config.get("VNEID_DISCOVERY_URL")
     if configured:
         return str(configured)
-    issuer = current_app.config.get("VNEID_STUB_ISSUER") or url_for("vneid.index", _external=True)
+    issuer = current_app.config.get("VNEID_STUB_ISSUER") or external_url("vneid.index")
     return str(issuer).rstrip("/") + "/.well-known/openid-configuration"
 
 
 def redirect_uri() -> str:
-    return url_for("auth.vneid_callback", _external=True)
+    return external_url("auth.vneid_callback")
 
 
 def _isolated(app: Any) -> Any:
