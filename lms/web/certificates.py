@@ -8,6 +8,8 @@ each), and a deployment with several servers can add a limit at its reverse prox
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from datetime import timezone
@@ -22,11 +24,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..domain import certificate_pdf
 from ..domain import certificates as certs
+from ..domain import idnumber, openbadges
 from ..domain.framework import framework
 from ..extensions import db
 from ..models import Certificate
@@ -69,12 +72,37 @@ def _limited() -> Response | None:
     limiter: FixedWindowLimiter = current_app.extensions.setdefault("lms_verify_limiter",
                                                                     FixedWindowLimiter())
     wait = limiter.hit(request.remote_addr or "?", limit)
-    if not wait:
-        return None
+    return _too_many(wait, _("To protect the certificates, each visitor may check a limited number "
+                             "per minute. Please wait a minute and try again.")) if wait else None
+
+
+def _too_many(wait: int, message: str) -> Response:
     page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
-                           message=_("To protect the certificates, each visitor may check a limited number "
-                                     "per minute. Please wait a minute and try again."))
+                           message=message)
     return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
+
+
+def _holder_check_limited(number: str) -> Response | None:
+    """The one place that rate-limits holder checks: per client IP (HOLDER_CHECK_LIMIT_PER_IP) and per
+    certificate number (HOLDER_CHECK_LIMIT_PER_CERTIFICATE), each per hour; 0 turns a limit off. Returns the
+    429 page when either is exceeded (both counters count every attempt)."""
+    limiter: FixedWindowLimiter = current_app.extensions.setdefault("lms_holder_limiter",
+                                                                    FixedWindowLimiter(window=3600))
+    waits = []
+    for key, setting in ((f"ip:{request.remote_addr or '?'}", "HOLDER_CHECK_LIMIT_PER_IP"),
+                         (f"certificate:{number}", "HOLDER_CHECK_LIMIT_PER_CERTIFICATE")):
+        limit = int(current_app.config.get(setting) or 0)
+        if limit > 0:
+            waits.append(limiter.hit(key, limit))
+    wait = max(waits, default=0)
+    return _too_many(wait, _("To protect the holders of certificates, ID numbers can be checked only a "
+                             "few times per hour. Please try again later.")) if wait else None
+
+
+def _client_digest() -> str:
+    """The client's IP address as a keyed hash (under SECRET_KEY) for the audit log."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, f"holder-check-ip:{request.remote_addr or '?'}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _certificate_or_404(number: str) -> Certificate:
@@ -110,6 +138,19 @@ def _is_admin() -> bool:
     return bool(current_user.is_authenticated and current_user.role == "admin")
 
 
+def _id_number(_form: FlaskForm, field: StringField) -> None:
+    field.data = "".join(str(field.data or "").split())
+    if not idnumber.is_valid(field.data):
+        raise ValidationError(_("Type the 12-digit ID number printed on the citizen identity card."))
+
+
+class HolderCheckForm(FlaskForm):
+    number = StringField(_l("Certificate number"), validators=[
+        DataRequired(_l("Please type the certificate number.")), Length(max=60)])
+    id_number = StringField(_l("ID number of the holder"), validators=[
+        DataRequired(_l("Type the 12-digit ID number printed on the citizen identity card.")), _id_number])
+
+
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Reason for revoking"), validators=[
         DataRequired(_l("Please give the reason for revoking.")), Length(max=1000)])
@@ -139,6 +180,7 @@ def show(number: str) -> str | Response:
     keys_url = f"{certificate_settings().base_url}{url_for('certificates.keys')}"
     return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
                            keys_url=keys_url, issued_on=_local_date(cert),
+                           credential_ready=cert.credential_form >= openbadges.CREDENTIAL_FORM,
                            form=RevokeForm() if _is_admin() else None)
 
 
@@ -165,6 +207,11 @@ def credential(number: str) -> Response:
     if (blocked := _limited()) is not None:
         return blocked
     cert = _certificate_or_404(number)
+    if cert.credential_form < openbadges.CREDENTIAL_FORM:  # made before a change of form: wait for reissue
+        page = render_template("errors/error.html", code=404, title=_("The digital credential is being renewed"),
+                               message=_("This certificate's digital credential is being replaced by a new "
+                                         "version. The certificate itself stays valid; please try again later."))
+        return Response(page, status=404, mimetype="text/html")
     response = Response(cert.credential, mimetype="application/json")
     response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.json"'
     return response
@@ -217,6 +264,46 @@ def _status_json(result: certificates.Verification) -> dict[str, Any]:
             body["revoked"] = {"at": certs.iso_utc(cert.revoked_at.astimezone(timezone.utc)),
                                "reason": cert.revoked_reason}
     return body
+
+
+@bp.route("/verify/holder", methods=["GET", "POST"])
+def holder_check() -> str | Response | tuple[str, int]:
+    """"Does this certificate belong to the person with this ID number?" answered on the server only: a POST
+    form (CSRF), rate limited per client and per certificate, audit-logged without the ID number. An unknown
+    certificate and a wrong ID number get the same answer."""
+    form = HolderCheckForm()
+    result = None
+    if request.method == "POST":
+        if not form.validate():
+            form.id_number.data = ""  # never echoed back, not even when malformed
+            return render_template("certificates/holder_check.html", form=form, result=None), 400
+        number = certs.parse_number(form.number.data or "") or (form.number.data or "").strip()[:64]
+        person_hash = idnumber.keyed_hash(form.id_number.data or "",
+                                          str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
+        form.id_number.data = ""  # never echoed back
+        client = _client_digest()
+        if (blocked := _holder_check_limited(number)) is not None:
+            certificates.record_holder_check(db.session, number, client, "limited", now())
+            db.session.commit()
+            return blocked
+        result = certificates.confirm_holder(db.session, number, person_hash, client, now())
+        db.session.commit()
+        current_app.logger.info("holder check of a certificate: %s", result)
+        form.number.data = number
+    return render_template("certificates/holder_check.html", form=form, result=result,
+                           number=form.number.data or "")
+
+
+@bp.get("/status/revocation/<int:list_number>")
+def status_list(list_number: int) -> Response:
+    """The signed revocation Bitstring Status List (W3C) that new credentials point to."""
+    document = certificates.status_list(db.session, list_number, certificate_settings(), now())
+    if document is None:
+        abort(404)
+    response = Response(certs.canonical(document), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/verify/<number>.json")

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from lms.domain import certificates as certs
-from lms.domain import openbadges
+from lms.domain import openbadges, statuslist
 from lms.domain.framework import framework
 from tests.certificates.conftest import BASE_URL, SCHEMA, id_number
 
@@ -32,9 +32,9 @@ def name_of(code: str) -> str:
     return framework().competencies[code].name("vi")
 
 
-def credential(key: Any, recipient: openbadges.Recipient | None = None, **changes: Any) -> dict[str, Any]:
+def credential(key: Any, status: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
     f = facts(key_id=certs.public_jwk(key)["kid"], **changes)
-    document = openbadges.build(f, BASE_URL, recipient, name_of, "Khóa học về lừa đảo trực tuyến.")
+    document = openbadges.build(f, BASE_URL, status, name_of, "Khóa học về lừa đảo trực tuyến.")
     return openbadges.add_proof(document, key, openbadges.verification_method(BASE_URL, f.key_id), ISSUED)
 
 
@@ -173,17 +173,6 @@ def test_private_key_pem_round_trip() -> None:
     assert certs.public_jwk(loaded)["kid"] == certs.public_jwk(key)["kid"]
 
 
-def test_recipient_hash() -> None:
-    """The identity hash is 'sha256$' + hex(SHA-256(number + salt)); it matches only the right number."""
-    number, salt = id_number(123456), "0f" * 16
-    import hashlib
-    expected = "sha256$" + hashlib.sha256((number + salt).encode()).hexdigest()
-    assert certs.recipient_hash(number, salt) == expected
-    assert certs.matches_recipient(number, salt, expected)
-    assert not certs.matches_recipient(id_number(123457), salt, expected)
-    assert certs.new_salt() != certs.new_salt() and len(certs.new_salt()) == 32
-
-
 # --- Open Badges 3.0 ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -194,10 +183,10 @@ def validator() -> jsonschema.protocols.Validator:
 
 
 def test_credential_validates_against_the_official_schema(validator: Any) -> None:
-    """The signed credential (with and without a recipient hash) is valid per the 1EdTech JSON schema."""
+    """The signed credential (with and without a status list entry) is valid per the 1EdTech JSON schema."""
     key = certs.new_private_key()
-    for recipient in (openbadges.Recipient(certs.recipient_hash(id_number(1), "ab" * 16), "ab" * 16), None):
-        document = credential(key, recipient)
+    for status in (statuslist.entry(BASE_URL, 1, 4711), None):
+        document = credential(key, status)
         errors = sorted(validator.iter_errors(document), key=str)
         assert not errors, [e.message for e in errors]
 
@@ -210,21 +199,22 @@ def test_schema_validation_catches_a_broken_credential(validator: Any) -> None:
 
 
 def test_credential_content() -> None:
-    """OpenBadgeCredential with the issuer profile, validFrom, the hashed national ID recipient, and the
-    course aligned to the framework codes; the ID number appears nowhere."""
+    """OpenBadgeCredential with the issuer profile, validFrom, the holder by name only, the status list
+    entry, and the course aligned to the framework codes; the ID number appears nowhere."""
     key = certs.new_private_key()
     number = id_number(42)
-    recipient = openbadges.Recipient(certs.recipient_hash(number, "cd" * 16), "cd" * 16)
-    document = credential(key, recipient)
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     assert document["@context"] == openbadges.CONTEXT
     assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert document["issuer"]["id"] == BASE_URL and document["issuer"]["name"] == "Học Vụ Số"
     assert document["validFrom"] == "2026-11-25T09:30:15Z"
     subject = document["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]
-    assert subject["identifier"] == [{"type": "IdentityObject", "identityHash": recipient.identity_hash,
-                                      "identityType": "nationalIdentityNumber", "hashed": True,
-                                      "salt": "cd" * 16}]
+    assert "identifier" not in subject and subject["name"] == "Nguyễn Thị Ánh Hường"
+    assert document["credentialStatus"] == {
+        "id": f"{BASE_URL}/status/revocation/1#4711", "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation", "statusListIndex": "4711",
+        "statusListCredential": f"{BASE_URL}/status/revocation/1"}
     alignment = subject["achievement"]["alignment"]
     assert [a["targetCode"] for a in alignment] == ["1.2", "2.1", "4.2"]
     assert alignment[2]["targetName"] == "Bảo vệ dữ liệu cá nhân và quyền riêng tư"
@@ -258,7 +248,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def test_tampering_any_credential_value_fails() -> None:
     """Every leaf value of the credential, proof options included, is covered by the proof."""
     key = certs.new_private_key()
-    document = credential(key, openbadges.Recipient("sha256$" + "0" * 64, "ab" * 16))
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     jwk = certs.public_jwk(key)
     for path in _paths(document):
         if path[:3] == ("proof", 0, "verificationMethod"):
@@ -282,7 +272,7 @@ def test_changing_any_byte_of_the_file_fails() -> None:
     """In the canonical file the platform serves, flipping any single byte makes it invalid or unreadable."""
     key = certs.new_private_key()
     jwk = certs.public_jwk(key)
-    data = certs.canonical(credential(key, openbadges.Recipient("sha256$" + "1" * 64, "ab" * 16)))
+    data = certs.canonical(credential(key, statuslist.entry(BASE_URL, 1, 4711)))
     assert openbadges.check(json.loads(data), {jwk["kid"]: jwk}).ok
     for position in range(len(data)):
         damaged = data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1:]
@@ -297,12 +287,12 @@ def test_added_or_removed_members_fail() -> None:
     """Adding a member to the subject or dropping the status fails; so does a second proof or none."""
     key = certs.new_private_key()
     jwk = {certs.public_jwk(key)["kid"]: certs.public_jwk(key)}
-    document = credential(key)
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     added = copy.deepcopy(document)
     added["credentialSubject"]["role"] = "admin"
     assert not openbadges.check(added, jwk).ok
     assert not openbadges.check({k: v for k, v in document.items() if k != "credentialStatus"}, jwk).ok
-    assert openbadges.check({**document, "proof": document["proof"] * 2}, jwk).reason == "no_proof"
+    assert openbadges.check({**document, "proof": document["proof"] * 2}, jwk).reason == "unsupported_proof"
     assert openbadges.check({k: v for k, v in document.items() if k != "proof"}, jwk).reason == "no_proof"
 
 

@@ -2,7 +2,7 @@
 callback, and make the account a person's first time through.
 
 The raw personal ID number exists only in memory inside `_verified_record`: it is turned into an
-IdentityRecord (keyed hash, masked form, recipient hash) at once, and is never stored, logged, flashed or put
+IdentityRecord (keyed hash and masked form) at once, and is never stored, logged, flashed or put
 in the session. Every refusal changes nothing and says why in plain words.
 """
 from __future__ import annotations
