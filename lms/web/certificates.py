@@ -268,7 +268,7 @@ def _status_json(result: certificates.Verification) -> dict[str, Any]:
 
 @bp.route("/verify/holder", methods=["GET", "POST"])
 def holder_check() -> str | Response | tuple[str, int]:
-    """"Does this certificate belong to the person with this ID number?" answered on the server only: a POST
+    """Whether a certificate belongs to the person with a given ID number, answered on the server only: a POST
     form (CSRF), rate limited per client and per certificate, audit-logged without the ID number. An unknown
     certificate and a wrong ID number get the same answer."""
     form = HolderCheckForm()
@@ -297,7 +297,11 @@ def holder_check() -> str | Response | tuple[str, int]:
 @bp.get("/status/revocation/<int:list_number>")
 def status_list(list_number: int) -> Response:
     """The signed revocation Bitstring Status List (W3C) that new credentials point to."""
-    document = certificates.status_list(db.session, list_number, certificate_settings(), now())
+    try:
+        document = certificates.status_list(db.session, list_number, certificate_settings(), now())
+    except certificates.CertificateError as err:  # this server lacks the private key: it cannot sign
+        current_app.logger.error("status list %s not served: %s", list_number, err)
+        document = None
     if document is None:
         abort(404)
     response = Response(certs.canonical(document), mimetype="application/json")

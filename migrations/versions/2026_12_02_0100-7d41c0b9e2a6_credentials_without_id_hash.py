@@ -57,7 +57,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('holder_check', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_holder_check_checked_at'), ['checked_at'], unique=False)
-    with op.batch_alter_table('user_account', schema=None) as batch_op:
+    # ALTER TABLE … DROP COLUMN in place (SQLite ≥ 3.35): recreating user_account would fail on SQLite with
+    # foreign keys on, since certificates and enrolments point at it.
+    with op.batch_alter_table('user_account', schema=None, recreate='never') as batch_op:
         batch_op.drop_column('recipient_hash')
         batch_op.drop_column('recipient_salt')
 

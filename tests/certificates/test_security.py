@@ -341,3 +341,32 @@ def test_cli_verify_checks_the_status_list(published: Flask, client: FlaskClient
     result = runner.invoke(args=[*offline, "--status-list", str(listing)])
     assert result.exit_code == 1 and result.output.startswith(f"REVOKED: {number}"), result.output
     assert "status list: revoked" in result.output
+
+
+def test_cli_verify_fetches_the_status_list(published: Flask, client: FlaskClient, runner: Any, auth: Auth,
+                                            clean_db: Engine, tmp_path: Any) -> None:
+    """--fetch-status downloads the list the credential names over real HTTP (the platform served on a local
+    port) and reads the certificate's bit: not revoked, then revoked."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, published, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        published.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
+        auth.register()
+        number, _ = issue(published, clean_db, "an@example.vn", 53)
+        file, keys, _ = _files(tmp_path, client, number)
+        assert published.config["PUBLIC_URL"] in file.read_text()
+        offline = ["certificates", "verify", str(file), "--keys", str(keys), "--offline", "--fetch-status"]
+        result = runner.invoke(args=offline)
+        assert result.exit_code == 0 and "status list: not revoked" in result.output, result.output
+        runner.invoke(args=["certificates", "revoke", number, "--reason", "Gian lận"])
+        result = runner.invoke(args=offline)
+        assert result.exit_code == 1 and result.output.startswith(f"REVOKED: {number}"), result.output
+        assert "status list: revoked" in result.output
+    finally:
+        server.shutdown()
+        thread.join()
