@@ -101,7 +101,8 @@ def _insert(conn: Any, table: str, **values: Any) -> int:
             0 if isinstance(kind, Boolean) else 1 if isinstance(kind, Integer) else
             dt.datetime(2026, 11, 25, 3) if isinstance(kind, DateTime) or "DATETIME" in str(kind).upper() else
             dt.date(2026, 1, 1) if isinstance(kind, Date) else
-            [] if isinstance(kind, JSON) else f"{column.name}-x" if isinstance(kind, (String, Text)) else "x")
+            [] if isinstance(kind, JSON) else
+            f"{column.name}-x"[:getattr(kind, "length", None) or None] if isinstance(kind, (String, Text)) else "x")
     result = conn.execute(insert(tab).values(**row))
     return int(result.inserted_primary_key[0]) if result.inserted_primary_key else 0
 

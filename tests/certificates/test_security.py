@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 import jsonschema
+import segno
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
@@ -60,6 +61,8 @@ def test_no_public_artefact_lets_anyone_confirm_an_id_number(published: Flask, c
         response = client.get(url)
         assert response.status_code == 200, url
         artefacts[url] = response.get_data(as_text=True) + "\n".join(response.headers.getlist("Set-Cookie"))
+    qr = segno.make(f"http://localhost/verify/{number}", error="m").svg_data_uri(scale=4, border=2)
+    assert qr in artefacts[f"/certificates/{number}"]  # the QR code holds the verification URL, nothing else
     pdf = client.get(f"/certificates/{number}.pdf").data
     artefacts["pdf-text"] = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     artefacts["pdf-bytes"] = pdf.decode("latin-1")
