@@ -9,6 +9,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import re
 from typing import Any
 
@@ -83,9 +84,10 @@ def test_no_public_artefact_lets_anyone_confirm_an_id_number(published: Flask, c
 
 
 def test_the_holder_is_confirmed_on_the_server_only(published: Flask, client: FlaskClient, auth: Auth,
-                                                   clean_db: Engine) -> None:
+                                                   clean_db: Engine, caplog: Any) -> None:
     """A POST form (CSRF) answers yes for the right ID number, and the same 'no' for a wrong ID number and for
-    an unknown certificate; each check is audit-logged without the ID number."""
+    an unknown certificate; each check is audit-logged without the ID number (nor is it in any log line)."""
+    caplog.set_level(logging.DEBUG)
     published.config["IDENTITY_KEY"] = IDENTITY_KEY.decode()
     auth.register()
     number, id_no = issue(published, clean_db, "an@example.vn", 42)
@@ -113,6 +115,7 @@ def test_the_holder_is_confirmed_on_the_server_only(published: Flask, client: Fl
         assert all(r.client and r.checked_at for r in rows)
         dump = repr([(r.certificate_number, r.client, r.result) for r in rows])
     assert id_no not in dump and id_number(43) not in dump and "127.0.0.1" not in dump
+    assert id_no not in caplog.text and id_number(43) not in caplog.text and "12345" not in caplog.text
 
 
 def test_holder_checks_are_rate_limited_per_ip_and_per_certificate(published: Flask, auth: Auth,
