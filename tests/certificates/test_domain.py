@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -302,3 +303,76 @@ def test_base58_round_trip() -> None:
         assert openbadges.base58_decode(openbadges.base58_encode(data)) == data
     with pytest.raises(ValueError):
         openbadges.base58_decode("0OIl")
+
+
+# --- strict JSON and the status list (issue 6, points 13 and 14) -------------------------------------------
+
+def test_strict_json_refuses_what_parsers_read_differently() -> None:
+    """Duplicate keys at any depth, NaN, non-UTF-8 and over-deep nesting are refused with the reason;
+    brackets inside strings do not count as nesting."""
+    from lms.domain import strict_json
+
+    assert strict_json.loads(b'{"a":"[[[[{{{{","b":[1,{"c":2}]}') == {"a": "[[[[{{{{", "b": [1, {"c": 2}]}
+    assert strict_json.depth('{"a":"[[[[\\"[[[","b":[[1]]}') == 3
+    for text, reason in ((b'{"a":{"n":1,"n":2}}', "duplicate key 'n'"), (b'{"a":NaN}', "NaN"),
+                         (b'\xff{}', "not UTF-8"), (b"[" * 65 + b"]" * 65, "nested too deeply (65 levels"),
+                         (b"{", "not JSON")):
+        with pytest.raises(strict_json.Refused, match=re.escape(reason)):
+            strict_json.loads(text)
+    assert strict_json.loads(b"[" * 64 + b"]" * 64) is not None
+
+
+def test_status_list_bits_are_msb_first_and_gzip_base64url() -> None:
+    """Bit 0 is the most significant bit of the first byte; the list is 16 KB before GZIP, multibase 'u'."""
+    import base64
+    import gzip
+
+    encoded = statuslist.encode([0, 9, 131071])
+    assert encoded.startswith("u") and "=" not in encoded
+    raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert len(raw) == 16384 and raw[0] == 0x80 and raw[1] == 0x40 and raw[-1] == 0x01
+    bits = statuslist.decode(encoded)
+    assert [statuslist.bit(bits, i) for i in (0, 1, 8, 9, 131070, 131071)] == [1, 0, 0, 1, 0, 1]
+
+
+def _zeros(size: int) -> str:
+    """An encodedList of `size` zero bytes."""
+    import base64
+    import gzip
+
+    return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(size))).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda: "zabc", "must start with 'u'"),
+    (lambda: "u" + "A" * 10, "not GZIP"),
+    (lambda: _zeros(100), "fewer than the minimum"),
+    (lambda: _zeros(17 * 1024 * 1024), "larger than 16 MB"),  # a GZIP bomb is cut at 16 MB
+])
+def test_status_list_decoding_refuses_bad_lists(make: Any, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        statuslist.decode(make())
+
+
+def test_status_check_reads_the_bit_and_says_why_it_could_not() -> None:
+    """A signed list of the credential's issuer gives revoked / not revoked; anything else is 'unchecked'
+    with the reason."""
+    key = certs.new_private_key()
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
+    listing = statuslist.build(BASE_URL, 1, [4711], ISSUED)
+    assert statuslist.check(document, listing, "", ISSUED) == statuslist.Status("revoked")
+    assert statuslist.check(document, statuslist.build(BASE_URL, 1, [4710], ISSUED), "", ISSUED).state == \
+        "not_revoked"
+    other = statuslist.build("https://other.example", 1, [], ISSUED)
+    other["id"] = listing["id"]
+    cases = [
+        (credential(key), listing, "", "no BitstringStatusListEntry"),
+        (document, listing, "signature does not match", "the list's signature does not match"),
+        (document, statuslist.build(BASE_URL, 2, [], ISSUED), "", "not the one the credential names"),
+        (document, other, "", "someone other than the certificate's issuer"),
+        (document, {**listing, "validUntil": "2026-01-01T00:00:00Z"}, "", "expired"),
+        (document, [], "", "not a JSON object"),
+    ]
+    for doc, lst, proof, reason in cases:
+        status = statuslist.check(doc, lst, proof, ISSUED)
+        assert status.state == "unchecked" and reason in status.reason, (reason, status)
