@@ -67,6 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "CERTIFICATE_MIN_LEVEL": 2,  # VNeID account level a learner needs for a certificate
     "CERTIFICATE_KEYS_DIR": None,  # default: <instance>/keys (private signing keys, mode 0600)
     "VERIFY_RATE_LIMIT": 30,  # public verification lookups per client IP per minute
+    # "Does certificate N belong to ID X?" checks (/verify/holder), per hour; 0 = no limit
+    "HOLDER_CHECK_LIMIT_PER_IP": 10,
+    "HOLDER_CHECK_LIMIT_PER_CERTIFICATE": 5,
 }
 # Environment variables that may override a setting (LMS_<NAME>; LMS_MODE for LMS_MODE).
 ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",

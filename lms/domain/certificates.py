@@ -1,6 +1,6 @@
 """Certificates without a database: human-friendly numbers, the canonical payload, Ed25519 keys and
-signatures, and the salted recipient hash that Open Badges credentials carry instead of the national ID
-number.
+signatures. Nothing here is derived from the national ID number: the person is referred to through the keyed
+identity hash only (person_ref).
 
 Canonical form: RFC 8785 (JCS) for the JSON values we sign — objects with keys sorted by UTF-16 code units,
 no insignificant whitespace, UTF-8, strings escaped as JSON requires. Numbers are limited to integers (the
@@ -212,23 +212,6 @@ def sign_payload(key: Ed25519PrivateKey, body: Mapping[str, Any]) -> str:
 
 def verify_payload(jwk: Mapping[str, Any], body: Mapping[str, Any], signature: str) -> bool:
     return verify(jwk, canonical(body), signature)
-
-
-# --- the recipient hash (Open Badges IdentityObject) -------------------------------------------------------
-
-def new_salt() -> str:
-    """A random per-person salt (32 hex characters) for the recipient hash."""
-    return secrets.token_hex(16)
-
-
-def recipient_hash(number: str, salt: str) -> str:
-    """The Open Badges IdentityHash of a national ID number: 'sha256$' + hex(SHA-256(number + salt))."""
-    return "sha256$" + hashlib.sha256(f"{number}{salt}".encode("utf-8")).hexdigest()
-
-
-def matches_recipient(number: str, salt: str, identity_hash: str) -> bool:
-    """Whether a credential's identity hash is that of `number` (what an employer who has it checks)."""
-    return secrets.compare_digest(recipient_hash(number, salt), identity_hash)
 
 
 def competency_codes(codes: Sequence[str]) -> tuple[str, ...]:

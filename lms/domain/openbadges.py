@@ -28,12 +28,11 @@ KEYS_PATH = "/.well-known/hvs-certificate-keys.json"
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 
-@dataclass(frozen=True)
-class Recipient:
-    """The salted hash of the holder's national ID number (see certificates.recipient_hash)."""
-
-    identity_hash: str
-    salt: str
+# The form of the credential a certificate carries. 1: up to November 2026, with an IdentityObject holding a
+# salted SHA-256 of the national ID number (guessable offline: an ID number has little entropy) and the
+# platform's own status URL. 2: no ID-derived data at all, revocation as a BitstringStatusListEntry.
+# Credentials of an older form are re-issued by `lms certificates reissue`.
+CREDENTIAL_FORM = 2
 
 
 def credential_id(base_url: str, number: str) -> str:
@@ -45,16 +44,16 @@ def verification_method(base_url: str, kid: str) -> str:
     return f"{base_url}{KEYS_PATH}#{kid}"
 
 
-def build(facts: CertificateFacts, base_url: str, recipient: Recipient | None,
+def build(facts: CertificateFacts, base_url: str, status: Mapping[str, Any] | None,
           competency_name: Callable[[str], str], description: str) -> dict[str, Any]:
-    """The unsigned OpenBadgeCredential: issuer profile, the holder as AchievementSubject (identified by the
-    salted ID hash, never the number) and the course as an Achievement aligned to the framework codes."""
+    """The unsigned OpenBadgeCredential: issuer profile, the holder as AchievementSubject identified by the
+    verified name only, the course as an Achievement aligned to the framework codes, and `status` (a
+    BitstringStatusListEntry, lms.domain.statuslist.entry) as its credentialStatus.
+
+    Nothing derived from the ID number is put in: a salted SHA-256 (Open Badges' IdentityObject) of a
+    12-digit ID number is found by trying every number in seconds to hours. Whether a credential belongs to
+    the person with ID X is answered by the issuer's server (keyed hash, rate limited, audited)."""
     subject: dict[str, Any] = {"type": ["AchievementSubject"], "name": facts.holder_name}
-    if recipient is not None:
-        subject["identifier"] = [{
-            "type": "IdentityObject", "identityHash": recipient.identity_hash,
-            "identityType": "nationalIdentityNumber", "hashed": True, "salt": recipient.salt,
-        }]
     subject["achievement"] = {
         "id": f"{base_url}/courses/{facts.course_slug}/",
         "type": ["Achievement"],
@@ -84,7 +83,7 @@ def build(facts: CertificateFacts, base_url: str, recipient: Recipient | None,
         "validFrom": issued,
         "awardedDate": issued,
         "credentialSubject": subject,
-        "credentialStatus": {"id": f"{base_url}/verify/{facts.number}.json", "type": "HvsCertificateStatus"},
+        **({"credentialStatus": dict(status)} if status is not None else {}),
     }
 
 
@@ -107,6 +106,15 @@ def add_proof(document: Mapping[str, Any], key: Ed25519PrivateKey, method: str,
     return secured
 
 
+REASONS = {
+    "no_proof": "no proof: the document carries no DataIntegrityProof",
+    "unsupported_proof": "the proof is not exactly one eddsa-jcs-2022 DataIntegrityProof for assertionMethod",
+    "context_mismatch": "the proof's @context differs from the document's",
+    "unknown_key": "unknown key id: the proof names a key that is not among the given keys",
+    "bad_signature": "the signature does not match",
+}
+
+
 @dataclass(frozen=True)
 class Check:
     """The outcome of checking a credential's proof: `ok`, and else a stable reason code."""
@@ -121,8 +129,10 @@ def check(document: Any, keys: Mapping[str, Mapping[str, Any]]) -> Check:
     """Check a credential's proof against `keys` (kid -> public JWK). Every byte of the document other than
     the proof value is covered: any change to it, or to the proof options, fails."""
     proofs = document.get("proof") if isinstance(document, dict) else None
-    if not isinstance(proofs, list) or len(proofs) != 1:
+    if proofs is None:
         return Check(False, "no_proof")
+    if not isinstance(proofs, list) or len(proofs) != 1:
+        return Check(False, "unsupported_proof")
     proof = document["proof"][0]
     if not isinstance(proof, dict) or proof.get("type") != "DataIntegrityProof" or \
             proof.get("cryptosuite") != CRYPTOSUITE or proof.get("proofPurpose") != "assertionMethod":

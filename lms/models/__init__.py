@@ -1,12 +1,13 @@
 """The SQLAlchemy models; importing this package registers every table on `Base.metadata`."""
 from .base import Base, utcnow
-from .certificate import Certificate, SigningKey
+from .certificate import Certificate, HolderCheck, SigningKey, SupersededCredential
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
 from .session import LoginSession, PendingIdentity
 from .user import ROLES, User
 
 __all__ = [
-    "Asset", "Base", "Certificate", "SigningKey", "Course", "CourseVersion", "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Question", "Quiz",
+    "Asset", "Base", "Certificate", "HolderCheck", "SigningKey", "SupersededCredential", "Course", "CourseVersion",
+    "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Question", "Quiz",
     "QuizAttempt", "ROLES", "User", "utcnow",
 ]

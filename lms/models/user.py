@@ -36,11 +36,6 @@ class User(Base):
     verified_at: Mapped[Optional[datetime]] = mapped_column(UTCDateTime)
     birth_date: Mapped[Optional[date]]
     sex: Mapped[Optional[str]] = mapped_column(String(6))  # "male" | "female", as verified
-    # For Open Badges credentials: `recipient_hash` = "sha256$" + hex(sha256(ID number + recipient_salt)), made
-    # once at verification, so anyone who knows the person's number can check a credential without the
-    # platform keeping the number (lms.domain.certificates.recipient_hash).
-    recipient_salt: Mapped[Optional[str]] = mapped_column(String(64))
-    recipient_hash: Mapped[Optional[str]] = mapped_column(String(80))
 
     # Flask-Login protocol, kept here so the model stays free of Flask imports.
     @property

@@ -9,7 +9,11 @@ new one.
 """
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import os
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,16 +21,17 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import certificates as certs
-from ..domain import openbadges
+from ..domain import openbadges, statuslist
 from ..domain.framework import framework
-from ..models import Certificate, Course, Enrolment, SigningKey, User
+from ..models import (Certificate, Course, CourseVersion, Enrolment, HolderCheck, SigningKey,
+                      SupersededCredential, User)
 
-_NUMBER_TRIES = 5
+_NUMBER_TRIES = 20  # a taken number or status index is drawn again (lists are kept at most half full)
 _loaded: dict[Path, Ed25519PrivateKey] = {}
 _loaded_lock = threading.Lock()
 
@@ -167,8 +172,6 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
         return None
     version = course.published
     key_row, key = active_key(session, settings.keys_dir, now)
-    recipient = (openbadges.Recipient(user.recipient_hash, user.recipient_salt)
-                 if user.recipient_hash and user.recipient_salt else None)
     for _ in range(_NUMBER_TRIES):
         facts = certs.CertificateFacts(
             number=draw(now.year), holder_name=user.full_name, course_slug=course.slug,
@@ -176,17 +179,15 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
             level=version.level, issued_at=now, issuer_name=settings.issuer_name, person_hash=person_hash,
             key_id=key_row.kid)
         body = certs.payload(facts)
-        credential = openbadges.add_proof(
-            openbadges.build(facts, settings.base_url, recipient, _competency_name,
-                             version.summary or version.title),
-            key, openbadges.verification_method(settings.base_url, key_row.kid), now)
+        list_number, index = draw_status_index(session)
         cert = Certificate(
             number=facts.number, user_id=user.id, course_id=course.id, version_id=version.id,
             person_hash=person_hash, holder_name=facts.holder_name, course_title=facts.course_title,
             competencies=list(facts.competencies), level=facts.level, issuer_name=facts.issuer_name,
             issued_at=now,
             payload=body, signature=certs.sign_payload(key, body), key_id=key_row.kid,
-            credential=certs.canonical(credential).decode("utf-8"))
+            status_list=list_number, status_index=index)
+        _sign_credential(cert, facts, version, settings, key_row.kid, key, now)
         try:
             with session.begin_nested():
                 session.add(cert)
@@ -195,8 +196,32 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
             found = _existing(session, person_hash, course.id)
             if found is not None:  # a concurrent request issued it first
                 return found
-            # otherwise the random number was taken: draw another
+            # otherwise the random number or status index was taken: draw another
     raise RuntimeError("could not draw a free certificate number")
+
+
+def _sign_credential(cert: Certificate, facts: certs.CertificateFacts, version: CourseVersion,
+                     settings: Settings, kid: str, key: Ed25519PrivateKey, now: datetime) -> None:
+    """Put the signed Open Badges credential (current form) of `cert` on it."""
+    status = (statuslist.entry(settings.base_url, cert.status_list, cert.status_index)
+              if cert.status_list is not None and cert.status_index is not None else None)
+    credential = openbadges.add_proof(
+        openbadges.build(facts, settings.base_url, status, _competency_name, version.summary or version.title),
+        key, openbadges.verification_method(settings.base_url, kid), now)
+    cert.credential = certs.canonical(credential).decode("utf-8")
+    cert.credential_form = openbadges.CREDENTIAL_FORM
+
+
+def draw_status_index(session: Session) -> tuple[int, int]:
+    """A random free-looking (list, index) for a new certificate: the newest list until it is half full,
+    then the next one; the unique constraint decides, and a taken index is drawn again by the caller. Random,
+    so that an index reveals neither the order of issue nor how many came before."""
+    newest = session.scalar(select(func.max(Certificate.status_list))) or 1
+    used = session.scalar(select(func.count()).select_from(Certificate)
+                          .where(Certificate.status_list == newest)) or 0
+    if used >= statuslist.LIST_SIZE // 2:
+        newest += 1
+    return newest, secrets.randbelow(statuslist.LIST_SIZE)
 
 
 def issue_pending(session: Session, user: User, now: datetime, settings: Settings) -> list[Certificate]:
@@ -213,6 +238,120 @@ def issue_pending(session: Session, user: User, now: datetime, settings: Setting
 def _competency_name(code: str) -> str:
     item = framework().competencies.get(code)
     return item.name("vi") if item else code
+
+
+# --- re-issuing credentials of an older form ---------------------------------------------------------------
+
+def reissue_outdated(session: Session, settings: Settings, now: datetime) -> list[Certificate]:
+    """Sign a current-form credential for every certificate whose credential is of an older form: same
+    number, same facts and issue date, a status list index if it had none, a new proof by the active key.
+    The old credential is recorded as superseded (its proof value and digest, not its content)."""
+    key_row, key = active_key(session, settings.keys_dir, now)
+    rows = session.execute(
+        select(Certificate, Course.slug, CourseVersion)
+        .join(Course, Course.id == Certificate.course_id)
+        .join(CourseVersion, CourseVersion.id == Certificate.version_id)
+        .where(Certificate.credential_form < openbadges.CREDENTIAL_FORM)
+        .order_by(Certificate.id)).all()
+    done = []
+    for cert, slug, version in rows:
+        old = cert.credential
+        try:
+            proofs = json_proofs(old)
+        except ValueError:
+            proofs = []
+        session.add(SupersededCredential(
+            certificate_id=cert.id, form=cert.credential_form, superseded_at=now,
+            key_id=str(proofs[0].get("verificationMethod", "")).rsplit("#", 1)[-1][:64] if proofs else "",
+            proof_value=str(proofs[0].get("proofValue", ""))[:200] if proofs else f"none:{cert.number}",
+            credential_sha256=hashlib.sha256(old.encode("utf-8")).hexdigest()))
+        session.flush()
+        for _ in range(_NUMBER_TRIES):
+            if cert.status_index is None:
+                cert.status_list, cert.status_index = draw_status_index(session)
+            try:
+                with session.begin_nested():
+                    _sign_credential(cert, facts_of(cert, slug), version, _same_base(settings, old, cert.number),
+                                     key_row.kid, key, now)
+                break
+            except IntegrityError:
+                cert.status_list = cert.status_index = None
+        else:
+            raise RuntimeError("could not draw a free status list index")
+        done.append(cert)
+    session.flush()
+    return done
+
+
+def _same_base(settings: Settings, credential: str, number: str) -> Settings:
+    """The settings with the base URL the old credential was issued under, so its id stays the same."""
+    try:
+        old_id = str(json.loads(credential).get("id", ""))
+    except (ValueError, AttributeError):
+        return settings
+    suffix = f"/certificates/{number}"
+    if not old_id.endswith(suffix):
+        return settings
+    return dataclasses.replace(settings, base_url=old_id[:-len(suffix)])
+
+
+def json_proofs(credential: str) -> list[dict[str, Any]]:
+    """The proofs of a stored credential (a list of objects; [] when it has none)."""
+    proofs = json.loads(credential).get("proof")
+    return [p for p in proofs if isinstance(p, dict)] if isinstance(proofs, list) else []
+
+
+def superseded(session: Session, proof_value: str) -> SupersededCredential | None:
+    """The record of a re-issued credential by its proof value."""
+    return session.scalars(select(SupersededCredential)
+                           .where(SupersededCredential.proof_value == proof_value)).one_or_none()
+
+
+# --- the revocation status list ----------------------------------------------------------------------------
+
+def status_list(session: Session, list_number: int, settings: Settings,
+                now: datetime) -> dict[str, Any] | None:
+    """The signed BitstringStatusListCredential of list `list_number` (None when no certificate uses it):
+    the bits of the revoked certificates set, signed by the active key."""
+    used = session.scalar(select(func.count()).select_from(Certificate)
+                          .where(Certificate.status_list == list_number))
+    if not used:
+        return None
+    revoked = session.scalars(select(Certificate.status_index).where(
+        Certificate.status_list == list_number, Certificate.revoked_at.is_not(None),
+        Certificate.status_index.is_not(None)))
+    key_row, key = active_key(session, settings.keys_dir, now)
+    document = statuslist.build(settings.base_url, list_number, [int(i) for i in revoked if i is not None], now)
+    return openbadges.add_proof(document, key, openbadges.verification_method(settings.base_url, key_row.kid),
+                                now)
+
+
+# --- confirming the holder on the server -------------------------------------------------------------------
+
+HolderResult = Literal["match", "no_match", "unknown", "limited"]
+
+
+def confirm_holder(session: Session, typed_number: str, person_hash: str, client: str,
+                   now: datetime) -> HolderResult:
+    """Whether the certificate `typed_number` was issued to the person whose keyed identity hash is
+    `person_hash` (the caller computes it from the typed ID number, which never reaches this module). The
+    check is recorded in the audit log with the client's hashed address and the result."""
+    number = certs.parse_number(typed_number)
+    stored = session.scalar(select(Certificate.person_hash).where(Certificate.number == number)) \
+        if number else None
+    if stored is None:
+        result: HolderResult = "unknown"
+    else:
+        result = "match" if secrets.compare_digest(stored, person_hash) else "no_match"
+    record_holder_check(session, number or typed_number, client, result, now)
+    return result
+
+
+def record_holder_check(session: Session, number: str, client: str, result: HolderResult,
+                        now: datetime) -> None:
+    session.add(HolderCheck(checked_at=now, certificate_number=number.strip()[:64], client=client[:64],
+                            result=result))
+    session.flush()
 
 
 # --- revoking and checking ---------------------------------------------------------------------------------

@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..domain import certificates as certs
 from ..domain.framework import provinces
 from ..domain.verified_identity import VerifiedIdentity
 from ..models import User
@@ -36,8 +35,8 @@ class IdentityRefused(Refused):
 
 @dataclass(frozen=True)
 class IdentityRecord:
-    """What the platform keeps of a verified identity: no raw ID number, only its keyed hash, its masked form
-    and the Open Badges recipient hash (salted SHA-256, lms.domain.certificates.recipient_hash)."""
+    """What the platform keeps of a verified identity: no raw ID number, only its keyed hash and its masked
+    form (no unkeyed hash of any kind: an ID number is found from one by trying every number)."""
 
     person_hash: str
     id_masked: str
@@ -47,17 +46,13 @@ class IdentityRecord:
     sex: str
     province_code: str | None
     commune_code: str | None
-    recipient_salt: str
-    recipient_hash: str
 
     @classmethod
-    def of(cls, identity: VerifiedIdentity, key: bytes, salt: str | None = None) -> IdentityRecord:
-        """The record of `identity` with a recipient salt (default: a new one)."""
-        salt = salt or certs.new_salt()
+    def of(cls, identity: VerifiedIdentity, key: bytes) -> IdentityRecord:
+        """The record of `identity`."""
         return cls(person_hash=identity.person_hash(key), id_masked=identity.masked, level=identity.level,
                    name=identity.name, birth_date=identity.birth_date, sex=identity.sex,
-                   province_code=identity.province_code, commune_code=identity.commune_code,
-                   recipient_salt=salt, recipient_hash=certs.recipient_hash(identity.number, salt))
+                   province_code=identity.province_code, commune_code=identity.commune_code)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,7 +61,9 @@ class IdentityRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> IdentityRecord:
-        return cls(**{**data, "birth_date": date.fromisoformat(data["birth_date"])})
+        known = {f for f in cls.__dataclass_fields__}  # a record saved by an older version may hold more
+        return cls(**{**{k: v for k, v in data.items() if k in known},
+                      "birth_date": date.fromisoformat(data["birth_date"])})
 
     def place(self) -> tuple[str | None, str | None]:
         """(province, commune) of the residence as far as lms/data/areas.yaml knows them: an unknown province
@@ -84,9 +81,6 @@ def owner(session: Session, person_hash: str) -> User | None:
 
 
 def _fill(user: User, record: IdentityRecord, now: datetime) -> None:
-    # Verified again as the same person: keep the recipient salt, so credentials issued earlier still match.
-    if user.person_hash != record.person_hash or not user.recipient_salt:
-        user.recipient_salt, user.recipient_hash = record.recipient_salt, record.recipient_hash
     user.person_hash = record.person_hash
     user.id_masked = record.id_masked
     user.id_level = record.level

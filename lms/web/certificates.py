@@ -8,6 +8,9 @@ workers and servers (docs/certificates.md, docs/security.md).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import time
 from datetime import timezone
 from pathlib import Path
 from typing import Any
@@ -20,11 +23,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from ..domain import certificate_pdf
 from ..domain import certificates as certs
+from ..domain import idnumber, openbadges
 from ..domain.framework import framework
 from ..extensions import db, limiter
 from ..models import Certificate
@@ -47,6 +51,39 @@ def _verify_limit() -> str:
 # Retry-After come from lms/web/errors.py. Decorate a new lookup view with `@verify_limit` too.
 verify_limit = limiter.shared_limit(_verify_limit, scope="certificate-lookups",
                                     exempt_when=lambda: int(current_app.config.get("VERIFY_RATE_LIMIT") or 0) <= 0)
+
+
+def _too_many(wait: int, message: str) -> Response:
+    page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
+                           message=message)
+    return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
+
+
+def _holder_check_limited(number: str) -> Response | None:
+    """The one place that rate-limits holder checks: per client IP (HOLDER_CHECK_LIMIT_PER_IP) and per
+    certificate number (HOLDER_CHECK_LIMIT_PER_CERTIFICATE), each per hour; 0 turns a limit off. Returns the
+    429 page when either is exceeded (both counters count every attempt)."""
+    from limits import parse
+
+    strategy = limiter.limiter  # Flask-Limiter's storage (memory:// or Redis, RATELIMIT_STORAGE_URI)
+    waits = []
+    for key, setting in ((f"ip:{request.remote_addr or '?'}", "HOLDER_CHECK_LIMIT_PER_IP"),
+                         (f"certificate:{number}", "HOLDER_CHECK_LIMIT_PER_CERTIFICATE")):
+        limit = int(current_app.config.get(setting) or 0)
+        if limit > 0:
+            item = parse(f"{limit} per hour")
+            if not strategy.hit(item, "holder-check", key):
+                reset_at = strategy.get_window_stats(item, "holder-check", key).reset_time
+                waits.append(max(1, int(reset_at - time.time()) + 1))
+    wait = max(waits, default=0)
+    return _too_many(wait, _("To protect the holders of certificates, ID numbers can be checked only a "
+                             "few times per hour. Please try again later.")) if wait else None
+
+
+def _client_digest() -> str:
+    """The client's IP address as a keyed hash (under SECRET_KEY) for the audit log."""
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    return hmac.new(key, f"holder-check-ip:{request.remote_addr or '?'}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _certificate_or_404(number: str) -> Certificate:
@@ -82,6 +119,19 @@ def _is_admin() -> bool:
     return bool(current_user.is_authenticated and current_user.role == "admin")
 
 
+def _id_number(_form: FlaskForm, field: StringField) -> None:
+    field.data = "".join(str(field.data or "").split())
+    if not idnumber.is_valid(field.data):
+        raise ValidationError(_("Type the 12-digit ID number printed on the citizen identity card."))
+
+
+class HolderCheckForm(FlaskForm):
+    number = StringField(_l("Certificate number"), validators=[
+        DataRequired(_l("Please type the certificate number.")), Length(max=60)])
+    id_number = StringField(_l("ID number of the holder"), validators=[
+        DataRequired(_l("Type the 12-digit ID number printed on the citizen identity card.")), _id_number])
+
+
 class RevokeForm(FlaskForm):
     reason = TextAreaField(_l("Reason for revoking"), validators=[
         DataRequired(_l("Please give the reason for revoking.")), Length(max=1000)])
@@ -110,6 +160,7 @@ def show(number: str) -> str | Response:
     keys_url = external_url("certificates.keys")
     return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
                            keys_url=keys_url, issued_on=_local_date(cert),
+                           credential_ready=cert.credential_form >= openbadges.CREDENTIAL_FORM,
                            form=RevokeForm() if _is_admin() else None)
 
 
@@ -134,6 +185,11 @@ def pdf(number: str) -> Response:
 def credential(number: str) -> Response:
     """The signed Open Badges 3.0 credential exactly as issued (canonical JSON: every byte counts)."""
     cert = _certificate_or_404(number)
+    if cert.credential_form < openbadges.CREDENTIAL_FORM:  # made before a change of form: wait for reissue
+        page = render_template("errors/error.html", code=404, title=_("The digital credential is being renewed"),
+                               message=_("This certificate's digital credential is being replaced by a new "
+                                         "version. The certificate itself stays valid; please try again later."))
+        return Response(page, status=404, mimetype="text/html")
     response = Response(cert.credential, mimetype="application/json")
     response.headers["Content-Disposition"] = f'inline; filename="{cert.number}.json"'
     return response
@@ -189,6 +245,50 @@ def _status_json(result: certificates.Verification) -> dict[str, Any]:
             body["revoked"] = {"at": certs.iso_utc(cert.revoked_at.astimezone(timezone.utc)),
                                "reason": cert.revoked_reason}
     return body
+
+
+@bp.route("/verify/holder", methods=["GET", "POST"])
+def holder_check() -> str | Response | tuple[str, int]:
+    """Whether a certificate belongs to the person with a given ID number, answered on the server only: a POST
+    form (CSRF), rate limited per client and per certificate, audit-logged without the ID number. An unknown
+    certificate and a wrong ID number get the same answer."""
+    form = HolderCheckForm()
+    result = None
+    if request.method == "POST":
+        if not form.validate():
+            form.id_number.data = ""  # never echoed back, not even when malformed
+            return render_template("certificates/holder_check.html", form=form, result=None), 400
+        number = certs.parse_number(form.number.data or "") or (form.number.data or "").strip()[:64]
+        person_hash = idnumber.keyed_hash(form.id_number.data or "",
+                                          str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
+        form.id_number.data = ""  # never echoed back
+        client = _client_digest()
+        if (blocked := _holder_check_limited(number)) is not None:
+            certificates.record_holder_check(db.session, number, client, "limited", now())
+            db.session.commit()
+            return blocked
+        result = certificates.confirm_holder(db.session, number, person_hash, client, now())
+        db.session.commit()
+        current_app.logger.info("holder check of a certificate: %s", result)
+        form.number.data = number
+    return render_template("certificates/holder_check.html", form=form, result=result,
+                           number=form.number.data or "")
+
+
+@bp.get("/status/revocation/<int:list_number>")
+def status_list(list_number: int) -> Response:
+    """The signed revocation Bitstring Status List (W3C) that new credentials point to."""
+    try:
+        document = certificates.status_list(db.session, list_number, certificate_settings(), now())
+    except certificates.CertificateError as err:  # this server lacks the private key: it cannot sign
+        current_app.logger.error("status list %s not served: %s", list_number, err)
+        document = None
+    if document is None:
+        abort(404)
+    response = Response(certs.canonical(document), mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
 
 
 @bp.get("/verify/<number>.json")

@@ -1,7 +1,7 @@
 """login sessions and pending VNeID identities: server-side state, only token hashes stored
 
 Revision ID: 7a3c1e5d9b20
-Revises: 5c2e9a7b41f3
+Revises: 7d41c0b9e2a6
 Create Date: 2026-12-02 01:10:00
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import lms.models.base
 
 revision = '7a3c1e5d9b20'
-down_revision = '5c2e9a7b41f3'
+down_revision = '7d41c0b9e2a6'
 branch_labels = None
 depends_on = None
 

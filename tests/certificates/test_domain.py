@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,7 +12,7 @@ import jsonschema
 import pytest
 
 from lms.domain import certificates as certs
-from lms.domain import openbadges
+from lms.domain import openbadges, statuslist
 from lms.domain.framework import framework
 from tests.certificates.conftest import BASE_URL, SCHEMA, id_number
 
@@ -32,9 +33,9 @@ def name_of(code: str) -> str:
     return framework().competencies[code].name("vi")
 
 
-def credential(key: Any, recipient: openbadges.Recipient | None = None, **changes: Any) -> dict[str, Any]:
+def credential(key: Any, status: dict[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
     f = facts(key_id=certs.public_jwk(key)["kid"], **changes)
-    document = openbadges.build(f, BASE_URL, recipient, name_of, "Khóa học về lừa đảo trực tuyến.")
+    document = openbadges.build(f, BASE_URL, status, name_of, "Khóa học về lừa đảo trực tuyến.")
     return openbadges.add_proof(document, key, openbadges.verification_method(BASE_URL, f.key_id), ISSUED)
 
 
@@ -173,17 +174,6 @@ def test_private_key_pem_round_trip() -> None:
     assert certs.public_jwk(loaded)["kid"] == certs.public_jwk(key)["kid"]
 
 
-def test_recipient_hash() -> None:
-    """The identity hash is 'sha256$' + hex(SHA-256(number + salt)); it matches only the right number."""
-    number, salt = id_number(123456), "0f" * 16
-    import hashlib
-    expected = "sha256$" + hashlib.sha256((number + salt).encode()).hexdigest()
-    assert certs.recipient_hash(number, salt) == expected
-    assert certs.matches_recipient(number, salt, expected)
-    assert not certs.matches_recipient(id_number(123457), salt, expected)
-    assert certs.new_salt() != certs.new_salt() and len(certs.new_salt()) == 32
-
-
 # --- Open Badges 3.0 ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -194,10 +184,10 @@ def validator() -> jsonschema.protocols.Validator:
 
 
 def test_credential_validates_against_the_official_schema(validator: Any) -> None:
-    """The signed credential (with and without a recipient hash) is valid per the 1EdTech JSON schema."""
+    """The signed credential (with and without a status list entry) is valid per the 1EdTech JSON schema."""
     key = certs.new_private_key()
-    for recipient in (openbadges.Recipient(certs.recipient_hash(id_number(1), "ab" * 16), "ab" * 16), None):
-        document = credential(key, recipient)
+    for status in (statuslist.entry(BASE_URL, 1, 4711), None):
+        document = credential(key, status)
         errors = sorted(validator.iter_errors(document), key=str)
         assert not errors, [e.message for e in errors]
 
@@ -210,21 +200,22 @@ def test_schema_validation_catches_a_broken_credential(validator: Any) -> None:
 
 
 def test_credential_content() -> None:
-    """OpenBadgeCredential with the issuer profile, validFrom, the hashed national ID recipient, and the
-    course aligned to the framework codes; the ID number appears nowhere."""
+    """OpenBadgeCredential with the issuer profile, validFrom, the holder by name only, the status list
+    entry, and the course aligned to the framework codes; the ID number appears nowhere."""
     key = certs.new_private_key()
     number = id_number(42)
-    recipient = openbadges.Recipient(certs.recipient_hash(number, "cd" * 16), "cd" * 16)
-    document = credential(key, recipient)
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     assert document["@context"] == openbadges.CONTEXT
     assert document["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
     assert document["issuer"]["id"] == BASE_URL and document["issuer"]["name"] == "Học Vụ Số"
     assert document["validFrom"] == "2026-11-25T09:30:15Z"
     subject = document["credentialSubject"]
     assert subject["type"] == ["AchievementSubject"]
-    assert subject["identifier"] == [{"type": "IdentityObject", "identityHash": recipient.identity_hash,
-                                      "identityType": "nationalIdentityNumber", "hashed": True,
-                                      "salt": "cd" * 16}]
+    assert "identifier" not in subject and subject["name"] == "Nguyễn Thị Ánh Hường"
+    assert document["credentialStatus"] == {
+        "id": f"{BASE_URL}/status/revocation/1#4711", "type": "BitstringStatusListEntry",
+        "statusPurpose": "revocation", "statusListIndex": "4711",
+        "statusListCredential": f"{BASE_URL}/status/revocation/1"}
     alignment = subject["achievement"]["alignment"]
     assert [a["targetCode"] for a in alignment] == ["1.2", "2.1", "4.2"]
     assert alignment[2]["targetName"] == "Bảo vệ dữ liệu cá nhân và quyền riêng tư"
@@ -258,7 +249,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def test_tampering_any_credential_value_fails() -> None:
     """Every leaf value of the credential, proof options included, is covered by the proof."""
     key = certs.new_private_key()
-    document = credential(key, openbadges.Recipient("sha256$" + "0" * 64, "ab" * 16))
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     jwk = certs.public_jwk(key)
     for path in _paths(document):
         if path[:3] == ("proof", 0, "verificationMethod"):
@@ -282,7 +273,7 @@ def test_changing_any_byte_of_the_file_fails() -> None:
     """In the canonical file the platform serves, flipping any single byte makes it invalid or unreadable."""
     key = certs.new_private_key()
     jwk = certs.public_jwk(key)
-    data = certs.canonical(credential(key, openbadges.Recipient("sha256$" + "1" * 64, "ab" * 16)))
+    data = certs.canonical(credential(key, statuslist.entry(BASE_URL, 1, 4711)))
     assert openbadges.check(json.loads(data), {jwk["kid"]: jwk}).ok
     for position in range(len(data)):
         damaged = data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1:]
@@ -297,12 +288,12 @@ def test_added_or_removed_members_fail() -> None:
     """Adding a member to the subject or dropping the status fails; so does a second proof or none."""
     key = certs.new_private_key()
     jwk = {certs.public_jwk(key)["kid"]: certs.public_jwk(key)}
-    document = credential(key)
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
     added = copy.deepcopy(document)
     added["credentialSubject"]["role"] = "admin"
     assert not openbadges.check(added, jwk).ok
     assert not openbadges.check({k: v for k, v in document.items() if k != "credentialStatus"}, jwk).ok
-    assert openbadges.check({**document, "proof": document["proof"] * 2}, jwk).reason == "no_proof"
+    assert openbadges.check({**document, "proof": document["proof"] * 2}, jwk).reason == "unsupported_proof"
     assert openbadges.check({k: v for k, v in document.items() if k != "proof"}, jwk).reason == "no_proof"
 
 
@@ -312,3 +303,76 @@ def test_base58_round_trip() -> None:
         assert openbadges.base58_decode(openbadges.base58_encode(data)) == data
     with pytest.raises(ValueError):
         openbadges.base58_decode("0OIl")
+
+
+# --- strict JSON and the status list (issue 6, points 13 and 14) -------------------------------------------
+
+def test_strict_json_refuses_what_parsers_read_differently() -> None:
+    """Duplicate keys at any depth, NaN, non-UTF-8 and over-deep nesting are refused with the reason;
+    brackets inside strings do not count as nesting."""
+    from lms.domain import strict_json
+
+    assert strict_json.loads(b'{"a":"[[[[{{{{","b":[1,{"c":2}]}') == {"a": "[[[[{{{{", "b": [1, {"c": 2}]}
+    assert strict_json.depth('{"a":"[[[[\\"[[[","b":[[1]]}') == 3
+    for text, reason in ((b'{"a":{"n":1,"n":2}}', "duplicate key 'n'"), (b'{"a":NaN}', "NaN"),
+                         (b'\xff{}', "not UTF-8"), (b"[" * 65 + b"]" * 65, "nested too deeply (65 levels"),
+                         (b"{", "not JSON")):
+        with pytest.raises(strict_json.Refused, match=re.escape(reason)):
+            strict_json.loads(text)
+    assert strict_json.loads(b"[" * 64 + b"]" * 64) is not None
+
+
+def test_status_list_bits_are_msb_first_and_gzip_base64url() -> None:
+    """Bit 0 is the most significant bit of the first byte; the list is 16 KB before GZIP, multibase 'u'."""
+    import base64
+    import gzip
+
+    encoded = statuslist.encode([0, 9, 131071])
+    assert encoded.startswith("u") and "=" not in encoded
+    raw = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert len(raw) == 16384 and raw[0] == 0x80 and raw[1] == 0x40 and raw[-1] == 0x01
+    bits = statuslist.decode(encoded)
+    assert [statuslist.bit(bits, i) for i in (0, 1, 8, 9, 131070, 131071)] == [1, 0, 0, 1, 0, 1]
+
+
+def _zeros(size: int) -> str:
+    """An encodedList of `size` zero bytes."""
+    import base64
+    import gzip
+
+    return "u" + base64.urlsafe_b64encode(gzip.compress(bytes(size))).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("make,reason", [
+    (lambda: "zabc", "must start with 'u'"),
+    (lambda: "u" + "A" * 10, "not GZIP"),
+    (lambda: _zeros(100), "fewer than the minimum"),
+    (lambda: _zeros(17 * 1024 * 1024), "larger than 16 MB"),  # a GZIP bomb is cut at 16 MB
+])
+def test_status_list_decoding_refuses_bad_lists(make: Any, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        statuslist.decode(make())
+
+
+def test_status_check_reads_the_bit_and_says_why_it_could_not() -> None:
+    """A signed list of the credential's issuer gives revoked / not revoked; anything else is 'unchecked'
+    with the reason."""
+    key = certs.new_private_key()
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
+    listing = statuslist.build(BASE_URL, 1, [4711], ISSUED)
+    assert statuslist.check(document, listing, "", ISSUED) == statuslist.Status("revoked")
+    assert statuslist.check(document, statuslist.build(BASE_URL, 1, [4710], ISSUED), "", ISSUED).state == \
+        "not_revoked"
+    other = statuslist.build("https://other.example", 1, [], ISSUED)
+    other["id"] = listing["id"]
+    cases = [
+        (credential(key), listing, "", "no BitstringStatusListEntry"),
+        (document, listing, "signature does not match", "the list's signature does not match"),
+        (document, statuslist.build(BASE_URL, 2, [], ISSUED), "", "not the one the credential names"),
+        (document, other, "", "someone other than the certificate's issuer"),
+        (document, {**listing, "validUntil": "2026-01-01T00:00:00Z"}, "", "expired"),
+        (document, [], "", "not a JSON object"),
+    ]
+    for doc, lst, proof, reason in cases:
+        status = statuslist.check(doc, lst, proof, ISSUED)
+        assert status.state == "unchecked" and reason in status.reason, (reason, status)

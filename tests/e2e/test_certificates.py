@@ -40,8 +40,6 @@ def verified_with_certificate(server: LiveServer, user_id: int) -> tuple[str, st
         now = utcnow()
         user.person_hash = idnumber.keyed_hash(id_number, b"e2e-identity-key")
         user.id_masked, user.id_level, user.verified_at = idnumber.mask(id_number), 2, now
-        user.recipient_salt = certs.new_salt()
-        user.recipient_hash = certs.recipient_hash(id_number, user.recipient_salt)
         course = s.scalars(select(Course).where(Course.slug == COURSE)).one()
         s.add(Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now, completed_at=now))
         settings = certificates.Settings.from_config(server.app.config, server.url)
@@ -54,7 +52,8 @@ def verified_with_certificate(server: LiveServer, user_id: int) -> tuple[str, st
 def test_certificate_verify_and_revoke_in_a_browser(browser: Browser, live_server: LiveServer,
                                                     auditor: Auditor, mobile_page: Page,
                                                     shots_dir: object) -> None:
-    """My learning → certificate page → PDF and JSON → verify page says valid → an admin revokes → revoked."""
+    """My learning → certificate page → PDF and JSON → verify page says valid → the holder check says yes →
+    an admin revokes → revoked."""
     learner_id = account(live_server, "ngoc@example.vn", HOLDER)
     account(live_server, "quan-tri@example.vn", "Quản Trị Viên", role="admin")
     number, id_number = verified_with_certificate(live_server, learner_id)
@@ -94,6 +93,17 @@ def test_certificate_verify_and_revoke_in_a_browser(browser: Browser, live_serve
     response = mobile_page.goto(f"/verify/{unknown}")
     assert response is not None and response.status == 404
     expect(mobile_page.locator(".cert-status")).to_contain_text("Không tìm thấy")
+
+    live_server.app.config["IDENTITY_KEY"] = "e2e-identity-key"  # the key the person hash was made with
+    browse.visit("/verify")
+    browse.follow(mobile_page.get_by_role("link", name="Kiểm tra một giấy chứng nhận có phải được cấp cho "
+                                                         "người có số định danh cá nhân đã biết hay không"))
+    assert mobile_page.url.endswith("/verify/holder")
+    mobile_page.fill("#number", number)
+    mobile_page.fill("#id_number", id_number)
+    browse.follow(mobile_page.locator("main").get_by_role("button", name="Kiểm tra"))
+    expect(mobile_page.locator(".cert-status")).to_contain_text("Đúng: giấy chứng nhận")
+    assert id_number not in mobile_page.content()
     browse.check()
 
     admin_context = browser.new_context(base_url=live_server.url, **MOBILE)

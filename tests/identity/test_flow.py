@@ -12,7 +12,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from lms.domain import certificates as certs
 from lms.domain import idnumber
 from lms.vneid import registry as stub_registry
 from tests.conftest import Auth, csrf_token
@@ -48,8 +47,8 @@ def test_verification_fills_the_profile(learner: Auth, vneid: Vneid, client: Fla
     assert user.id_masked == "********" + A.id_number[-4:] and user.id_level == 2
     assert (user.full_name, user.birth_date, user.sex) == (A.name, A.birthdate, "female")
     assert (user.province_code, user.commune_code) == ("01", "00070")
-    assert user.verified_at is not None and user.recipient_salt
-    assert user.recipient_hash == certs.recipient_hash(A.id_number, user.recipient_salt)
+    assert user.verified_at is not None
+    assert not hasattr(user, "recipient_hash")  # no unkeyed hash of the number is kept (issue 6, point 1)
 
 
 def test_residence_sets_province_and_commune(learner: Auth, vneid: Vneid, clean_db: Engine) -> None:
@@ -154,10 +153,10 @@ def test_an_account_verified_as_one_person_cannot_become_another(learner: Auth, 
     assert snapshot(clean_db) == before
 
 
-def test_verifying_again_upgrades_the_level_and_keeps_the_recipient_salt(
+def test_verifying_again_upgrades_the_level(
         learner: Auth, vneid: Vneid, vneid_app: Flask, registry_file: Path, clean_db: Engine) -> None:
     """Level 1 today, level 2 after the person upgrades their VNeID account: the same account follows, and
-    its Open Badges recipient hash stays the same (credentials issued before still match)."""
+    its person hash stays the same."""
     assert vneid.verify(B).status_code == 302
     first = user_row(clean_db, "an@example.vn")
     target = Path(vneid_app.instance_path) / "vneid" / "registry.json"
@@ -168,7 +167,6 @@ def test_verifying_again_upgrades_the_level_and_keeps_the_recipient_salt(
     second = user_row(clean_db, "an@example.vn")
     assert (first.id_level, second.id_level) == (1, 2)
     assert second.person_hash == first.person_hash
-    assert (second.recipient_salt, second.recipient_hash) == (first.recipient_salt, first.recipient_hash)
 
 
 def test_inconsistent_id_number_from_the_provider_is_refused(learner: Auth, vneid: Vneid, vneid_app: Flask,

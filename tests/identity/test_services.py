@@ -8,7 +8,6 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy.orm import Session
 
-from lms.domain import certificates as certs
 from lms.domain.verified_identity import VerifiedIdentity
 from lms.models import User
 from lms.services import identity as identities
@@ -42,7 +41,6 @@ def test_link_writes_hashes_and_display_data_only(session: Session) -> None:
     assert user.person_hash == verified().person_hash(KEY) and user.id_masked == "********" + A.id_number[-4:]
     assert (user.id_level, user.full_name) == (2, A.name)
     assert (user.birth_date, user.sex) == (date(1990, 5, 2), "female")
-    assert user.recipient_hash == certs.recipient_hash(A.id_number, user.recipient_salt or "")
     assert user.verified_at == NOW
     assert A.id_number not in repr(IdentityRecord.of(verified(), KEY).to_json())
 

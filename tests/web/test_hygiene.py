@@ -3,6 +3,8 @@
 the cookie, header and session settings."""
 from __future__ import annotations
 
+import json
+
 import re
 import unicodedata
 from typing import Any, Callable
@@ -52,7 +54,10 @@ def test_certificate_urls_come_from_the_public_url_only(published: Flask, client
         client.open = original_open  # type: ignore[method-assign]
     for text in (document, html, stored):
         assert EVIL not in text
-    assert f"http://localhost/verify/{number}" in document and "http://localhost/verify/" in html
+    credential = json.loads(document)
+    assert credential["id"].startswith("http://localhost/") and credential["issuer"]["id"].startswith("http://localhost")
+    assert credential["credentialStatus"]["statusListCredential"].startswith("http://localhost/status/revocation/")
+    assert "http://localhost/verify/" in html
 
 
 # --- 9. next never leaves the site -----------------------------------------------------------------------------

@@ -3,11 +3,10 @@ password by verifying again: start the flow, take the callback, and make the acc
 through.
 
 The raw personal ID number exists only in memory inside `_verified_record`: it is turned into an
-IdentityRecord (keyed hash, masked form, recipient hash) at once, and is never stored, logged, flashed or put
-in the session. Between the callback and the next form the verified record stays on the server
+IdentityRecord (keyed hash and masked form) at once, and is never stored, logged, flashed or put in the
+session. Between the callback and the next form the verified record stays on the server
 (lms.services.sessions.put_pending), the session holding only a random token: the session cookie is signed,
-not encrypted, and a salted hash of a 12-digit number is no secret. Every refusal changes nothing and says why
-in plain words.
+not encrypted. Every refusal changes nothing and says why in plain words.
 """
 from __future__ import annotations
 
