@@ -11,6 +11,7 @@ import socket
 import subprocess
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
@@ -157,13 +158,15 @@ def test_learner_pages_answer_while_idle_and_slow_clients_hold_connections(
 
 
 def _call(app: serving.BufferedWSGI, scope: dict, receive) -> list[dict]:  # type: ignore[type-arg]
-    """Run the ASGI app `app` for one HTTP request; the messages it sent."""
+    """Run the ASGI app `app` for one HTTP request in an event loop of its own thread (the browser tests
+    leave one running in this thread); the messages it sent."""
     sent: list[dict] = []  # type: ignore[type-arg]
 
     async def send(message: dict) -> None:  # type: ignore[type-arg]
         sent.append(message)
 
-    asyncio.run(app(scope, receive, send))
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(app(scope, receive, send))).result(timeout=30)
     return sent
 
 
