@@ -4,9 +4,9 @@
 
 Granian (a Rust HTTP server) owns the sockets: an idle connection or one that sends its headers a byte at a
 time costs an async task, not a thread, and headers must arrive within HEADER_TIMEOUT_MS. The Flask app
-runs behind `buffered`: the whole request body is read asynchronously (within BODY_TIMEOUT s, at most
-MAX_BODY bytes) before a thread of a2wsgi's pool runs the app, so a slow upload holds no thread either.
-docs/operations.md says why this and not gunicorn's sync, gthread or gevent workers.
+runs behind BufferedWSGI: the whole request body is read on the event loop (within BODY_TIMEOUT s, at most
+the app's MAX_CONTENT_LENGTH) before one of THREADS threads runs the app, so a slow upload holds no thread
+either. docs/operations.md says why this and not gunicorn's sync, gthread or gevent workers.
 """
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import io
 import os
 import resource
 import sys
-from pathlib import Path
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Awaitable, Callable
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin/, where the server's command lives
@@ -75,7 +75,7 @@ class BufferedWSGI:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             self.pool.shutdown(wait=True)
             await send({"type": "lifespan.shutdown.complete"})
