@@ -22,7 +22,8 @@ from typing import Any, Awaitable, Callable
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin/, where the server's command lives
 TARGET = "lms.serving:asgi_app"
-THREADS = 8  # WSGI threads per worker process: requests of one process run at once, up to this many
+THREADS = 2  # app threads per worker process. A thread never waits for a client here, so more only add
+# contention for the GIL: 8 cost ~0.4-0.7 ms more server CPU per page than 2 (docs/performance.md).
 HEADER_TIMEOUT_MS = 10_000  # a request's headers must arrive within 10 s, or the connection is closed
 BODY_TIMEOUT = 30.0  # seconds for a request body to arrive in full, or 408
 MAX_BODY = 1024 * 1024  # bytes, when the app sets no MAX_CONTENT_LENGTH (lms/config.py sets 1 MiB)

@@ -22,7 +22,7 @@ from lms import serving
 REPO = Path(__file__).resolve().parent.parent
 IDLE = 200  # connections that send nothing at all
 SLOW_HEADERS = 40  # connections that send a request line and then one header byte now and then
-SLOW_BODIES = 40  # connections that announce a body and trickle it: more than the 2 x 8 threads
+SLOW_BODIES = 40  # connections that announce a body and trickle it: more than any server here has threads
 LEARNER_PAGES = ("/healthz", "/courses", "/courses/nhan-dien-lua-dao/",
                  "/courses/nhan-dien-lua-dao/chieu-lua-thuong-gap")
 BOUND = 1.0  # seconds: a generous bound for a page on a loopback port
