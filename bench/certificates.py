@@ -1,6 +1,6 @@
 """Benchmark of the certificate pages: the public verification page in requests per second against the bare
-route (same gunicorn, 2 workers, same run; the catalog page as a reference of similar weight), and the time
-to make a certificate PDF (median over 50).
+route (the server of .ci/serve, 2 workers, same run; the catalog page as a reference of similar weight), and
+the time to make a certificate PDF (median over 50).
 
 Run it from the project root with the project's virtualenv:
 
@@ -8,7 +8,7 @@ Run it from the project root with the project's virtualenv:
     .venv/bin/python bench/certificates.py --quick    # a few seconds of load: checks the script still works
     .venv/bin/python bench/certificates.py --json results.json
 
-The HTTP client, the load loop and the gunicorn start-up are those of bench/run.py. The verification rate
+The HTTP client, the load loop and the server start-up are those of bench/run.py. The verification rate
 limit is set so high that it never trips: its bookkeeping runs on every request, as in production, but the
 load generator (one IP) is not throttled. A measurement, never a test: it exits 0 unless a request failed.
 """
@@ -135,7 +135,7 @@ def main() -> int:
     warmup = 0.3 if args.quick else 1.0
 
     instance = Path(tempfile.mkdtemp(prefix="lms-bench-cert-"))
-    log = instance / "gunicorn.log"
+    log = instance / "server.log"
     os.environ["LMS_INSTANCE_PATH"] = str(instance)
     os.environ["LMS_DATABASE_URL"] = f"sqlite:///{instance / 'lms.db'}"
     os.environ["LMS_CONTENT_DIR"] = str(ROOT)
@@ -153,7 +153,7 @@ def main() -> int:
         print(f"PDF: preparing the font, then rendering {PDF_RUNS} times in-process…", flush=True)
         prepared, render = pdf_render_times(number, base_url)
         server = start_server(port, log)
-        print(f"gunicorn -w 2 on 127.0.0.1:{port}; certificate {number}", flush=True)
+        print(f"lms/serving.py, 2 workers, on 127.0.0.1:{port}; certificate {number}", flush=True)
         clients = [Client(port) for _ in range(args.threads)]
         results: list[Result] = []
         for name, path in (("bare route", "/bench/bare"), ("verify page", f"/verify/{number}"),

@@ -1,6 +1,6 @@
-"""Benchmark: serve the app with gunicorn (2 workers) on SQLite with the demo content and measure requests
-per second for the bare route, the catalog, a logged-in lesson page and a quiz submit, each against the bare
-route.
+"""Benchmark: serve the app as .ci/serve does (lms/serving.py, 2 workers) on SQLite with the demo content
+and measure requests per second for the bare route, the catalog, a logged-in lesson page and a quiz submit,
+each against the bare route.
 
 Run it from the project root with the project's virtualenv:
 
@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent  # .venv/bin: gunicorn and lms live beside the interpreter
+BIN = Path(sys.executable).parent  # .venv/bin: the server and lms live beside the interpreter
 COURSE = "nhan-dien-lua-dao"
 QUIZ = "nhan-dien-lua-dao"
 PASSWORD = "bench-password-123"
@@ -47,9 +47,11 @@ BARE, CATALOG, LESSON, SUBMIT = "bare route", "catalog", "lesson (logged in)", "
 
 sys.path.insert(0, str(ROOT))
 
+from lms import serving  # noqa: E402  (the checkout's, after the path above)
+
 
 # ------------------------------------------------------------------------------------------------------------
-# A minimal HTTP/1.0 client. gunicorn's default (sync) workers close the connection after every response, so a
+# A minimal HTTP/1.0 client. The server closes an HTTP/1.0 connection after every response, so a
 # request is: connect, send, read until the server closes. Raw sockets keep the load generator's share of
 # the two cores small (http.client parses headers with the email package and costs more per request).
 # ------------------------------------------------------------------------------------------------------------
@@ -124,7 +126,7 @@ def location_path(reply: Reply) -> str:
 # ------------------------------------------------------------------------------------------------------------
 
 class ServerCPU:
-    """CPU seconds used so far by the gunicorn master and its workers (from /proc; Linux only)."""
+    """CPU seconds used so far by the server's main process and its workers (from /proc; Linux only)."""
 
     def __init__(self, master_pid: int) -> None:
         self.master = master_pid
@@ -157,7 +159,7 @@ class Result:
     requests: int = 0
     seconds: float = 0.0
     errors: int = 0
-    server_cpu: float = 0.0  # gunicorn's CPU seconds during the timed windows
+    server_cpu: float = 0.0  # the server's CPU seconds during the timed windows
     client_cpu: float = 0.0  # this load generator's CPU seconds during the timed windows
     error_samples: list[str] = field(default_factory=list)
 
@@ -273,8 +275,9 @@ def new_instance() -> Path:
     os.environ["LMS_CONTENT_DIR"] = str(ROOT)
     os.environ["LMS_MODE"] = "demo"  # the demo content and the VNeID stub, like `.ci/serve`
     os.environ.pop("LMS_INDEX_DIR", None)
-    os.environ.pop("GUNICORN_CMD_ARGS", None)  # exactly the documented server: 2 sync workers, no access log
-    # gunicorn and `lms` import the checkout this script lives in, whatever the virtualenv has installed.
+    for name in [n for n in os.environ if n.startswith(("GUNICORN_", "GRANIAN_"))]:
+        os.environ.pop(name)  # exactly the documented server of lms/serving.py, no access log
+    # The server and `lms` import the checkout this script lives in, whatever the virtualenv has installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return instance
 
@@ -344,14 +347,13 @@ def answers_for(html: str, keys: dict[int, dict[str, Any]], right: bool) -> dict
 
 def start_server(port: int, log: Path, workers: int = WORKERS) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
-        command = [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "wsgi:app"]
-        server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=out,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(serving.command("127.0.0.1", port, workers), cwd=ROOT, env=os.environ.copy(),
+                                  stdout=out, stderr=subprocess.STDOUT)
     probe = Client(port)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {server.returncode}; see {log}")
+            raise SystemExit(f"the server exited with {server.returncode}; see {log}")
         try:
             if probe.request("GET", "/healthz", timeout=5).status == 200:
                 return server
@@ -359,7 +361,7 @@ def start_server(port: int, log: Path, workers: int = WORKERS) -> subprocess.Pop
             pass
         time.sleep(0.2)
     server.terminate()
-    raise SystemExit("gunicorn did not answer /healthz within 60 s")
+    raise SystemExit("the server did not answer /healthz within 60 s")
 
 
 def log_in(client: Client, n: int) -> None:
@@ -479,7 +481,7 @@ def main() -> int:
     parser.add_argument("--submitters", type=int, help="concurrent submitters (default 50, quick 10)")
     parser.add_argument("--learners", type=int, help="learner accounts, 3 submits each (default 100)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the instance folder and the gunicorn log")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder and the server log")
     args = parser.parse_args()
     seconds = args.seconds or (1.2 if args.quick else 8.0)
     slices = 3 if args.quick else 4  # scenarios take turns, so drifting background load hits all alike
@@ -490,7 +492,7 @@ def main() -> int:
     began = time.perf_counter()
     load_before = os.getloadavg()[0]  # other work on the machine skews every figure; printed with the results
     instance = new_instance()
-    log = instance / "gunicorn.log"
+    log = instance / "server.log"
     server: subprocess.Popen[bytes] | None = None
     try:
         print(f"instance {instance}: migrating, importing the demo content, creating {learners} learners…",
@@ -499,7 +501,8 @@ def main() -> int:
         port = free_port()
         server = start_server(port, log)
         window = Window(ServerCPU(server.pid))
-        print(f"gunicorn -w {WORKERS} on 127.0.0.1:{port}; logging in {learners} learners through /login…",
+        print(f"{Path(serving.command('127.0.0.1', port)[0]).name}, {WORKERS} workers (lms/serving.py) on "
+              f"127.0.0.1:{port}; logging in {learners} learners through /login…",
               flush=True)
         clients = [Client(port) for _ in range(learners)]
         with ThreadPoolExecutor(4) as pool:
@@ -556,7 +559,7 @@ def main() -> int:
               f"{ratio(r):>7.2f}{r.server_ms:>8.2f}{cpu_ratio(r):>11.2f}{r.client_ms:>7.2f}{r.errors:>7}")
         for sample in r.error_samples:
             print(f"    error: {sample}")
-    print("srv ms / cli ms: gunicorn's / this script's CPU milliseconds per request; "
+    print("srv ms / cli ms: the server's / this script's CPU milliseconds per request; "
           "cpu x bare: bare's srv ms / this one's")
     print()
 
@@ -574,7 +577,7 @@ def main() -> int:
         print(f"  {mark(ok)}  {text:<42} {value}")
     print(f"database: {database['submitted_attempts']}/{database['expected_submitted']} attempts graded, "
           f"{database['passed_attempts']}/{database['expected_passed']} passed"
-          f"{'' if db_ok else '  <-- UNEXPECTED'}; gunicorn log: {tracebacks} traceback(s)")
+          f"{'' if db_ok else '  <-- UNEXPECTED'}; server log: {tracebacks} traceback(s)")
     total_seconds = time.perf_counter() - began
     print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.system()}; "
           f"load generator and server share the CPUs; load average before the run {load_before:.2f}; "
@@ -587,7 +590,7 @@ def main() -> int:
                         "platform": platform.platform(), "load_average_before": round(load_before, 2)},
             "settings": {"quick": args.quick, "seconds": seconds, "slices": slices, "threads": args.threads,
                          "submitters": submitters, "learners": learners, "attempts_per_learner": ATTEMPTS,
-                         "gunicorn_workers": WORKERS},
+                         "server": serving.command("127.0.0.1", 0, WORKERS)[1:], "workers": WORKERS},
             "results": [dict(asdict(r), rps=round(r.rps, 1), seconds=round(r.seconds, 3),
                              ratio=round(ratio(r), 3), server_ms=round(r.server_ms, 3),
                              client_ms=round(r.client_ms, 3),
@@ -602,7 +605,7 @@ def main() -> int:
         print(f"results written to {args.json}")
 
     if args.keep:
-        print(f"kept {instance} (gunicorn log: {log})")
+        print(f"kept {instance} (server log: {log})")
     else:
         shutil.rmtree(instance, ignore_errors=True)
     return 1 if errors or not db_ok or tracebacks else 0

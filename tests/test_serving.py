@@ -1,0 +1,215 @@
+"""The server that `.ci/serve` starts (lms/serving.py), started the same way on a loopback port with the demo
+content in a temporary instance: idle and slow clients must not take it down. A ward server on the internet
+must still answer a learner while hundreds of sockets are open that send nothing, or send a request a byte
+at a time."""
+from __future__ import annotations
+
+import asyncio
+import http.client
+import os
+import socket
+import subprocess
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from lms import serving
+
+REPO = Path(__file__).resolve().parent.parent
+IDLE = 200  # connections that send nothing at all
+SLOW_HEADERS = 40  # connections that send a request line and then one header byte now and then
+SLOW_BODIES = 40  # connections that announce a body and trickle it: more than any server here has threads
+LEARNER_PAGES = ("/healthz", "/courses", "/courses/nhan-dien-lua-dao/",
+                 "/courses/nhan-dien-lua-dao/chieu-lua-thuong-gap")
+BOUND = 1.0  # seconds: a generous bound for a page on a loopback port
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(port: int, path: str, timeout: float = 10.0) -> tuple[int, float]:
+    """GET `path` on a fresh connection: (status, seconds until the whole body was read)."""
+    began = time.monotonic()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        reply = conn.getresponse()
+        reply.read()
+        return reply.status, time.monotonic() - began
+    finally:
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path]]:
+    """Migrations and the demo import through the real `lms` command, then the server of lms/serving.py
+    with 2 workers; stopped (and killed if it must be) afterwards."""
+    instance = tmp_path_factory.mktemp("served")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "GUNICORN_", "GRANIAN_"))}
+    env.update(LMS_INSTANCE_PATH=str(instance), LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
+               LMS_CONTENT_DIR=str(REPO),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    for args in (["db", "upgrade"], ["import"]):
+        done = subprocess.run([str(serving.BIN / "lms"), *args], cwd=REPO, env=env, capture_output=True,
+                              text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr
+    port = free_port()
+    log = instance / "server.log"
+    with log.open("wb") as out:
+        server = subprocess.Popen(serving.command("127.0.0.1", port, workers=2), cwd=REPO, env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, log.read_text(errors="replace")
+            try:
+                if get(port, "/healthz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, "the server did not answer /healthz within 60 s"
+            time.sleep(0.2)
+        yield port, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+
+
+class Attackers:
+    """Idle sockets, slow-header sockets and slow-body sockets, kept slow by a background thread until
+    closed."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.sockets: list[socket.socket] = []
+        self.slow: list[socket.socket] = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+
+    def _open(self) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+        self.sockets.append(sock)
+        return sock
+
+    def open(self) -> None:
+        for _ in range(IDLE):
+            self._open()
+        for _ in range(SLOW_HEADERS):
+            self._open().sendall(b"GET /courses HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        for _ in range(SLOW_BODIES):
+            self._open().sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                 b"Content-Type: application/x-www-form-urlencoded\r\n"
+                                 b"Content-Length: 10000\r\n\r\nlogin=")
+        self.slow = self.sockets[IDLE:]
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(0.5):
+            for sock in self.slow:
+                try:
+                    sock.send(b"a")
+                except OSError:
+                    pass  # the server closed it: that is allowed
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=5)
+        for sock in self.sockets:
+            sock.close()
+
+
+def test_learner_pages_answer_while_idle_and_slow_clients_hold_connections(
+        served: tuple[int, Path]) -> None:
+    """200 idle connections, 40 that send their headers a byte at a time and 40 that trickle a body are
+    open; the health check and a learner's pages (catalog, course, lesson) each answer within a second, at
+    once and again a few seconds later; afterwards the server still answers and has logged no traceback."""
+    port, log = served
+    attackers = Attackers(port)
+    try:
+        attackers.open()
+        time.sleep(0.5)  # let the server accept them all
+        for round_ in (1, 2):
+            for path in LEARNER_PAGES:
+                try:
+                    status, seconds = get(port, path, timeout=5)
+                except OSError as exc:
+                    pytest.fail(f"round {round_}: GET {path} got no answer within 5 s ({exc!r}) with "
+                                f"{len(attackers.sockets)} idle or slow connections open")
+                assert status == 200, f"GET {path}: HTTP {status}"
+                assert seconds < BOUND, f"round {round_}: GET {path} took {seconds:.2f} s"
+            if round_ == 1:
+                time.sleep(6)  # past any few-second grace a server gives a connection before parking it
+    finally:
+        attackers.close()
+    assert get(port, "/healthz")[0] == 200
+    assert "Traceback" not in log.read_text(errors="replace")
+
+
+def _call(app: serving.BufferedWSGI, scope: dict, receive) -> list[dict]:  # type: ignore[type-arg]
+    """Run the ASGI app `app` for one HTTP request in an event loop of its own thread (the browser tests
+    leave one running in this thread); the messages it sent."""
+    sent: list[dict] = []  # type: ignore[type-arg]
+
+    async def send(message: dict) -> None:  # type: ignore[type-arg]
+        sent.append(message)
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(lambda: asyncio.run(app(scope, receive, send))).result(timeout=30)
+    return sent
+
+
+def _scope(headers: list[tuple[bytes, bytes]]) -> dict:  # type: ignore[type-arg]
+    return {"type": "http", "http_version": "1.1", "method": "POST", "path": "/login", "root_path": "",
+            "query_string": b"", "scheme": "http", "server": ("127.0.0.1", 5000),
+            "client": ("127.0.0.1", 40000), "headers": headers}
+
+
+def _echo(environ: dict, start_response) -> list[bytes]:  # type: ignore[type-arg]
+    """A plain WSGI app: the body it was given, and the environ values a Flask app relies on."""
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("X-Remote", environ["REMOTE_ADDR"])])
+    return [environ["REQUEST_METHOD"].encode(), b" ", environ["PATH_INFO"].encode(), b" ", body]
+
+
+def test_the_buffer_hands_the_whole_body_to_the_app_in_a_thread() -> None:
+    """A body sent in three parts reaches the WSGI app whole; the response comes back whole."""
+    parts = iter([b"login=", b"an", b"&x=1"])
+
+    async def receive() -> dict:  # type: ignore[type-arg]
+        chunk = next(parts)
+        return {"type": "http.request", "body": chunk, "more_body": chunk != b"&x=1"}
+
+    sent = _call(serving.BufferedWSGI(_echo), _scope([(b"content-length", b"12")]), receive)
+    assert sent[0]["status"] == 200 and (b"x-remote", b"127.0.0.1") in sent[0]["headers"]
+    assert sent[1]["body"] == b"POST /login login=an&x=1"
+
+
+def test_a_body_too_large_or_too_slow_never_reaches_the_app() -> None:
+    """Past max_body bytes: 413, whether announced or sent; not complete within the timeout: 408."""
+    app = serving.BufferedWSGI(_echo, max_body=10, timeout=0.3)
+
+    async def big() -> dict:  # type: ignore[type-arg]
+        return {"type": "http.request", "body": b"x" * 8, "more_body": True}
+
+    assert _call(app, _scope([(b"content-length", b"11")]), big)[0]["status"] == 413
+    assert _call(app, _scope([]), big)[0]["status"] == 413  # chunked, no length: counted as it comes
+
+    async def stalled() -> dict:  # type: ignore[type-arg]
+        await asyncio.sleep(5)
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    began = time.monotonic()
+    assert _call(app, _scope([(b"content-length", b"5")]), stalled)[0]["status"] == 408
+    assert time.monotonic() - began < 2
