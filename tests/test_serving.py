@@ -53,14 +53,16 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
     with 2 workers; stopped (and killed if it must be) afterwards."""
     instance = tmp_path_factory.mktemp("served")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "GUNICORN_", "GRANIAN_"))}
-    env.update(LMS_INSTANCE_PATH=str(instance), LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
+    port = free_port()
+    # Demo mode with its public URL on the served port, as `.ci/serve` sets them.
+    env.update(LMS_MODE="demo", LMS_PUBLIC_URL=f"http://127.0.0.1:{port}",
+               LMS_INSTANCE_PATH=str(instance), LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
                LMS_CONTENT_DIR=str(REPO),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     for args in (["db", "upgrade"], ["import"]):
         done = subprocess.run([str(serving.BIN / "lms"), *args], cwd=REPO, env=env, capture_output=True,
                               text=True, timeout=180)
         assert done.returncode == 0, done.stdout + done.stderr
-    port = free_port()
     log = instance / "server.log"
     with log.open("wb") as out:
         server = subprocess.Popen(serving.command("127.0.0.1", port, workers=2), cwd=REPO, env=env,
