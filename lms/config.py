@@ -42,6 +42,16 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "LOGIN_RATE_LIMIT_ACCOUNT": "5 per minute; 30 per hour",
     "LOGIN_RATE_LIMIT_CLIENT": "30 per minute; 300 per hour",
+    # Every login post from one client, right or wrong (each costs a password hash), and registrations.
+    "LOGIN_RATE_LIMIT_CLIENT_ALL": "60 per minute; 600 per hour",
+    "REGISTER_RATE_LIMIT": "20 per minute; 200 per hour",
+    # A browser that logged in to an account before carries a signed device cookie: its wrong passwords for
+    # that account count on their own, so a stranger's wrong guesses cannot lock the owner out (OWASP).
+    "DEVICE_COOKIE_NAME": "hvs_device",
+    "DEVICE_COOKIE_DURATION": timedelta(days=365),
+    # Reverse proxies in front of the app that append to X-Forwarded-For / X-Forwarded-Proto (Werkzeug's
+    # ProxyFix); 0 = none, the header is ignored (a visitor could forge it). docs/operations.md.
+    "TRUSTED_PROXIES": 0,
     "REMEMBER_COOKIE_SECURE": None,  # default: on when PUBLIC_URL is https
     # Host names a request may name (the Host header); others get 400. Default: the host of PUBLIC_URL, and in
     # demo mode also localhost and 127.0.0.1.
@@ -75,7 +85,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",
             "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED",
             "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY",
-            "RATELIMIT_STORAGE_URI")
+            "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES")
 BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "VNEID_STUB_ENABLED")
 MODES = ("production", "demo")
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"  # where `.ci/serve` listens
@@ -104,6 +114,8 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
             value: Any = os.environ[name]
             if key in BOOLEAN_KEYS:
                 value = value.strip().lower() in ("1", "true", "yes", "on")
+            elif key == "TRUSTED_PROXIES":
+                value = int(value) if value.strip().isdigit() else value
             elif key == "TRUSTED_HOSTS":
                 value = [h.strip() for h in value.split(",") if h.strip()]
             config[key] = value
@@ -178,8 +190,12 @@ def production_problems(config: dict[str, Any], explicit_secret: Any) -> list[st
     if chosen and (chosen in DEMO_SECRETS or len(chosen) < MIN_SECRET_LENGTH):
         problems.append(f"LMS_SECRET_KEY is a demo or short secret: use at least {MIN_SECRET_LENGTH} random "
                         "characters, or leave it unset to generate one into the instance folder")
-    if str(config.get("IDENTITY_KEY") or "") in DEMO_SECRETS:
-        problems.append("LMS_IDENTITY_KEY is a demo secret")
+    identity_key = str(config.get("IDENTITY_KEY") or "")
+    if identity_key in DEMO_SECRETS or len(identity_key) < MIN_SECRET_LENGTH:
+        problems.append(f"LMS_IDENTITY_KEY is a demo or short secret: use at least {MIN_SECRET_LENGTH} random "
+                        "characters, or leave it unset to generate one into the instance folder")
+    if not isinstance(config.get("TRUSTED_PROXIES"), int) or config["TRUSTED_PROXIES"] < 0:
+        problems.append("LMS_TRUSTED_PROXIES must be a whole number of proxies (0 when none)")
     return problems
 
 

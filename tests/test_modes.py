@@ -14,7 +14,7 @@ PRODUCTION: dict[str, Any] = {
     "LMS_MODE": "production", "SECRET_KEY": "a-real-secret-from-the-operator-0123456789",
     "PUBLIC_URL": "https://hocvuso.example.vn",
     "VNEID_DISCOVERY_URL": "https://id.example.vn/.well-known/openid-configuration",
-    "VNEID_CLIENT_SECRET": "given-by-the-provider", "IDENTITY_KEY": "kept-by-the-operator",
+    "VNEID_CLIENT_SECRET": "given-by-the-provider", "IDENTITY_KEY": "kept-by-the-operator-and-never-changed-0123",
 }
 
 
@@ -42,8 +42,10 @@ def test_production_is_the_default_and_the_stub_is_off(tmp_path: Path) -> None:
     ({"SECRET_KEY": "test-secret"}, "LMS_SECRET_KEY"),
     ({"VNEID_CLIENT_SECRET": default_client_secret("a-real-secret-from-the-operator-0123456789")},
      "LMS_VNEID_CLIENT_SECRET"),
+    ({"IDENTITY_KEY": "x"}, "LMS_IDENTITY_KEY"),
+    ({"TRUSTED_PROXIES": "two"}, "LMS_TRUSTED_PROXIES"),
 ], ids=["no-public-url", "public-url-without-scheme", "stub-enabled", "discovery-at-the-stub", "derived-client-secret",
-        "demo-secret-key", "demo-client-secret"])
+        "demo-secret-key", "demo-client-secret", "short-identity-key", "bad-proxy-count"])
 def test_production_refuses_to_start(tmp_path: Path, change: dict[str, Any], setting: str) -> None:
     """Each unsafe production setting stops the start with a message that names it."""
     with pytest.raises(RuntimeError, match=setting):

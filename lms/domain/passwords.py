@@ -12,7 +12,9 @@ from zxcvbn import zxcvbn
 
 MIN_LENGTH = 8
 MIN_SCORE = 3  # zxcvbn 0..4; 3 = "safely unguessable" (about 10^8 guesses), with login attempts rate-limited
-MAX_CHECKED = 72  # zxcvbn refuses longer input (its time grows with length); the rest is never held against it
+MAX_CHECKED = 48  # zxcvbn's time grows with length (it refuses over 72); the rest is never held against it
+# The example sentence the refusal message shows, and the platform's own name: the first things a guesser tries.
+OWN_WORDS = ("bathichtronghoahongdo", "hocvuso", "binhdanhocvuso", "hocvusovn")
 _WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "common_passwords_vi.txt"
 
 
@@ -52,9 +54,9 @@ def is_guessable(password: str, *personal: str | None) -> bool:
         return True
     folded = fold(password)
     mine = personal_words(*personal)
-    if folded in vietnamese_words() or folded in mine:
+    if folded in vietnamese_words() or folded in mine or any(word in folded for word in OWN_WORDS):
         return True
-    inputs = list(vietnamese_words()) + mine
+    inputs = list(vietnamese_words()) + list(OWN_WORDS) + mine
     # Also the folded form: "Bình.Trần-1990" is as easy to guess as "binhtran1990".
     return any(zxcvbn(candidate[:MAX_CHECKED], user_inputs=inputs)["score"] < MIN_SCORE
                for candidate in dict.fromkeys((password, folded)) if candidate)

@@ -52,6 +52,10 @@ def register(app: Flask) -> None:
     login_manager.login_message = _l("Please log in to continue.")
 
     limiter.init_app(app)
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:  # the visitor's address (rate limits, audit) from the proxies' X-Forwarded-For
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @login_manager.user_loader
     def _load_user(login_id: str) -> User | None:

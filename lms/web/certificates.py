@@ -59,25 +59,46 @@ def _too_many(wait: int, message: str) -> Response:
     return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
 
 
-def _holder_check_limited(number: str) -> Response | None:
-    """The one place that rate-limits holder checks: per client IP (HOLDER_CHECK_LIMIT_PER_IP) and per
-    certificate number (HOLDER_CHECK_LIMIT_PER_CERTIFICATE), each per hour; 0 turns a limit off. Returns the
-    429 page when either is exceeded (both counters count every attempt)."""
+def _holder_limits(setting: str) -> Any:
     from limits import parse
 
-    strategy = limiter.limiter  # Flask-Limiter's storage (memory:// or Redis, RATELIMIT_STORAGE_URI)
-    waits = []
-    for key, setting in ((f"ip:{request.remote_addr or '?'}", "HOLDER_CHECK_LIMIT_PER_IP"),
-                         (f"certificate:{number}", "HOLDER_CHECK_LIMIT_PER_CERTIFICATE")):
-        limit = int(current_app.config.get(setting) or 0)
-        if limit > 0:
-            item = parse(f"{limit} per hour")
-            if not strategy.hit(item, "holder-check", key):
-                reset_at = strategy.get_window_stats(item, "holder-check", key).reset_time
-                waits.append(max(1, int(reset_at - time.time()) + 1))
-    wait = max(waits, default=0)
-    return _too_many(wait, _("To protect the holders of certificates, ID numbers can be checked only a "
-                             "few times per hour. Please try again later.")) if wait else None
+    limit = int(current_app.config.get(setting) or 0)
+    return parse(f"{limit} per hour") if limit > 0 else None
+
+
+def _holder_check_limited(number: str | None) -> Response | None:
+    """The one place that rate-limits holder checks, before the check: every attempt counts per client IP
+    (HOLDER_CHECK_LIMIT_PER_IP); a certificate number that parses is refused once its own count
+    (HOLDER_CHECK_LIMIT_PER_CERTIFICATE, checks that did not match, see `_count_against_certificate`) is used
+    up. A client over its own limit spends nothing of the certificate's. 0 turns a limit off. Returns the 429
+    page, else None. Counts live in Flask-Limiter's storage (memory:// or Redis)."""
+    strategy = limiter.limiter
+    wait = 0
+    per_ip = _holder_limits("HOLDER_CHECK_LIMIT_PER_IP")
+    ip_key = f"ip:{request.remote_addr or '?'}"
+    if per_ip is not None and not strategy.hit(per_ip, "holder-check", ip_key):
+        wait = int(strategy.get_window_stats(per_ip, "holder-check", ip_key).reset_time - time.time()) + 1
+    per_cert = _holder_limits("HOLDER_CHECK_LIMIT_PER_CERTIFICATE")
+    if not wait and number and per_cert is not None and not strategy.test(per_cert, "holder-check",
+                                                                          f"certificate:{number}"):
+        stats = strategy.get_window_stats(per_cert, "holder-check", f"certificate:{number}")
+        wait = int(stats.reset_time - time.time()) + 1
+    return _too_many(max(1, wait), _("To protect the holders of certificates, ID numbers can be checked only "
+                                     "a few times per hour. Please try again later.")) if wait else None
+
+
+def _count_against_certificate(number: str | None, result: str) -> None:
+    """A check that did not match spends one of the certificate's checks; the holder's own do not."""
+    per_cert = _holder_limits("HOLDER_CHECK_LIMIT_PER_CERTIFICATE")
+    if number and per_cert is not None and result != "match":
+        limiter.limiter.hit(per_cert, "holder-check", f"certificate:{number}")
+
+
+def _first_refusal_this_hour(client: str) -> bool:
+    """True once per client and hour: refused checks are audit-logged once, not once per request."""
+    from limits import parse
+
+    return bool(limiter.limiter.hit(parse("1 per hour"), "holder-check-refused", client))
 
 
 def _client_digest() -> str:
@@ -258,17 +279,20 @@ def holder_check() -> str | Response | tuple[str, int]:
         if not form.validate():
             form.id_number.data = ""  # never echoed back, not even when malformed
             return render_template("certificates/holder_check.html", form=form, result=None), 400
-        number = certs.parse_number(form.number.data or "") or (form.number.data or "").strip()[:64]
+        parsed = certs.parse_number(form.number.data or "")
+        number = parsed or (form.number.data or "").strip()[:64]
         person_hash = idnumber.keyed_hash(form.id_number.data or "",
                                           str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
         form.id_number.data = ""  # never echoed back
         client = _client_digest()
-        if (blocked := _holder_check_limited(number)) is not None:
-            certificates.record_holder_check(db.session, number, client, "limited", now())
-            db.session.commit()
+        if (blocked := _holder_check_limited(parsed)) is not None:
+            if _first_refusal_this_hour(client):
+                certificates.record_holder_check(db.session, number, client, "limited", now())
+                db.session.commit()
             return blocked
         result = certificates.confirm_holder(db.session, number, person_hash, client, now())
         db.session.commit()
+        _count_against_certificate(parsed, result)
         current_app.logger.info("holder check of a certificate: %s", result)
         form.number.data = number
     return render_template("certificates/holder_check.html", form=form, result=result,

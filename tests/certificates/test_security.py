@@ -376,3 +376,39 @@ def test_cli_verify_fetches_the_status_list(published: Flask, client: FlaskClien
     finally:
         server.shutdown()
         thread.join()
+
+
+def _holder_check(app: Flask, ip: str, cert: str, id_no: str) -> int:
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = ip
+    token = csrf_token(browser, "/verify/holder")
+    return browser.post("/verify/holder", data={"number": cert, "id_number": id_no,
+                                                "csrf_token": token}).status_code
+
+
+def test_a_refused_holder_check_spends_nothing_and_is_logged_once(published: Flask, auth: Auth,
+                                                                  clean_db: Engine) -> None:
+    """Found by the probe: a client over its own limit no longer spends the certificate's checks, and a flood
+    of refused checks writes one audit row per client and hour, not one per request."""
+    published.config.update(HOLDER_CHECK_LIMIT_PER_CERTIFICATE=2, HOLDER_CHECK_LIMIT_PER_IP=1)
+    auth.register()
+    number, _ = issue(published, clean_db, "an@example.vn", 44)
+    wrong = id_number(45)
+    assert [_holder_check(published, "10.0.0.1", number, wrong) for _ in range(6)] == [200] + [429] * 5
+    assert _holder_check(published, "10.0.0.2", number, wrong) == 200
+    assert _holder_check(published, "10.0.0.3", number, wrong) == 429
+    with Session(clean_db) as s:
+        assert s.scalars(select(models.HolderCheck.result)).all().count("limited") == 2
+
+
+def test_the_holders_own_checks_do_not_spend_the_certificates_limit(published: Flask, auth: Auth,
+                                                                   clean_db: Engine) -> None:
+    """A verifier with the holder in front of them is not refused because of earlier right answers: only
+    checks that do not match count against the certificate."""
+    published.config.update(HOLDER_CHECK_LIMIT_PER_CERTIFICATE=2, HOLDER_CHECK_LIMIT_PER_IP=10,
+                            IDENTITY_KEY=IDENTITY_KEY.decode())
+    auth.register()
+    number, id_no = issue(published, clean_db, "an@example.vn", 44)
+    assert [_holder_check(published, f"10.0.1.{i}", number, id_no) for i in range(4)] == [200] * 4
+    with Session(clean_db) as s:
+        assert s.scalars(select(models.HolderCheck.result)).all() == ["match"] * 4

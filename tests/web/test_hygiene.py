@@ -132,8 +132,11 @@ NFD_NAME = unicodedata.normalize("NFD", "Nguyễn Thị Lan")
 
 
 @pytest.mark.parametrize("name", ["Lan\x00", "Lan\u202eadmin", "La\u200bn", "Lan\ufeff", "L" + "\u0301" * 100,
-                                  "Lan\u2066x\u2069", "Lan\nAn", "Lan\ue000"],
-                         ids=["nul", "rlo", "zero-width", "bom", "combining", "isolate", "newline", "private"])
+                                  "Lan\u2066x\u2069", "Lan\nAn", "Lan\ue000", "\u3164\u3164", "\u2800\u2800\u2800",
+                                  "\u115f\u1160", "\u034f\u034fab", "\u0301\u0301x", "La\ufe0fn"],
+                         ids=["nul", "rlo", "zero-width", "bom", "combining", "isolate", "newline", "private",
+                              "hangul-filler", "braille-blank", "jamo-fillers", "grapheme-joiner", "leading-mark",
+                              "variation-selector"])
 def test_names_with_invisible_or_control_characters_are_refused(client: FlaskClient, auth: Auth,
                                                                 count: Callable[[type[Any]], int], name: str) -> None:
     response = auth.register(full_name=name)

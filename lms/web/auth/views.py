@@ -1,10 +1,13 @@
 """Register, log in and log out."""
 from __future__ import annotations
 
+import secrets
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeSerializer
 from werkzeug.wrappers import Response
 
 from ...extensions import db, limiter
@@ -16,6 +19,34 @@ from . import vneid_client
 from .forms import LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
+
+
+def _device_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt="login-device")
+
+
+def _known_device(login: str) -> str | None:
+    """The id of this browser's device cookie when it was given at a login to `login` (normalised), else None."""
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    if not raw or not login:
+        return None
+    try:
+        data = _device_serializer().loads(raw)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("login") != login or not isinstance(data.get("id"), str):
+        return None
+    return data["id"]
+
+
+def _remember_device(response: Response, login: str) -> Response:
+    """Give this browser a device cookie for `login` (signed, random id; a year), after a right password."""
+    value = _device_serializer().dumps({"login": login, "id": secrets.token_urlsafe(16)})
+    response.set_cookie(current_app.config["DEVICE_COOKIE_NAME"], value,
+                        max_age=int(current_app.config["DEVICE_COOKIE_DURATION"].total_seconds()),
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")), httponly=True,
+                        samesite="Lax")
+    return response
 
 
 def fresh_login(user: User, remember: bool = False) -> None:
@@ -46,9 +77,17 @@ def end_login(message: str) -> None:
     flash(message, "info")
 
 
+def _typed_login() -> str:
+    return accounts.normalize_login(str(request.form.get("login", "")))[:254]
+
+
 def _login_key() -> str:
-    """The account a login attempt is for: the login name as typed, normalised (known or not)."""
-    return "login:" + accounts.normalize_login(str(request.form.get("login", "")))[:254]
+    """Whose wrong passwords a login attempt counts against: the login name as typed, normalised (known or
+    not); from a browser that logged in to that account before, that device alone, so a stranger's guesses
+    elsewhere cannot lock the owner out (docs/security.md)."""
+    login = _typed_login()
+    device = _known_device(login)
+    return f"device:{device}" if device else f"login:{login}"
 
 
 def _failed(response: Response) -> bool:
@@ -60,6 +99,7 @@ def _next_url() -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register() -> str | Response:
     """Create a learner account and log in."""
     if current_user.is_authenticated:
@@ -80,11 +120,12 @@ def register() -> str | Response:
             db.session.commit()
             fresh_login(user)  # a new session: nothing planted before registering survives
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
-            return redirect(_next_url())
+            return _remember_device(redirect(_next_url()), accounts.normalize_login(user.email or user.phone or ""))
     return render_template("auth/register.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT_ALL"], methods=["POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_CLIENT"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_ACCOUNT"], key_func=_login_key, methods=["POST"],
                deduct_when=_failed)
@@ -99,7 +140,7 @@ def login() -> str | Response:
             form.password.errors = [_("The e-mail/phone or the password is not right.")]  # type: ignore[assignment]
         else:
             fresh_login(user, remember=bool(form.remember.data))
-            return redirect(_next_url())
+            return _remember_device(redirect(_next_url()), _typed_login())
     return render_template("auth/login.html", form=form, vneid=vneid_client.available())
 
 
