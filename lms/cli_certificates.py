@@ -100,7 +100,9 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
                    offline: bool) -> None:
     """Check an Open Badges credential file; print VALID, REVOKED, SUPERSEDED or INVALID and what was
     checked. Exit 0 only if VALID, 1 for any other verdict, 2 when the input cannot be used (unreadable file,
-    keys that are not a JWKS, bad options)."""
+    keys that are not a JWKS, bad options), 3 when VALID but the status list asked for (--status-list,
+    --fetch-status) could not be used (expired, forged, not the credential's, unreachable) and no database
+    said the revocation: the revocation is unknown."""
     from .domain import openbadges, strict_json
     from .services import certificates
 
@@ -144,7 +146,8 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
                    f"credential under the same number: {document.get('id', '')}.json")
         sys.exit(1)
     status = _list_status(document, keys, list_file, fetch_status)
-    listed = {"revoked": "status list: revoked", "not_revoked": "status list: not revoked"}.get(
+    dated = f" (list of {status.list_date})" if status.list_date else ""
+    listed = {"revoked": f"status list: revoked{dated}", "not_revoked": f"status list: not revoked{dated}"}.get(
         status.state, f"status list could not be checked ({status.reason})")
     if status.state == "revoked" or (cert is not None and cert.revoked_at is not None):
         reason = f" — thu hồi / revoked: {cert.revoked_reason}" if cert is not None and cert.revoked_at else ""
@@ -154,6 +157,10 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
                 "database: not consulted (--offline)" if offline else
                 "database: not in this database (chưa kiểm tra thu hồi / revocation not checked there)")
     click.echo(f"VALID: {line} — khóa / key {check.kid}\n  {listed}\n  {database}")
+    if (list_file is not None or fetch_status) and status.state == "unchecked" and cert is None:
+        # a status check was asked for and nothing answered it: the revocation is unknown
+        click.echo("  chưa biết có bị thu hồi không / revocation unknown: get a current status list")
+        sys.exit(3)
 
 
 @certificates_group.command("reissue")

@@ -9,14 +9,19 @@ downloads the whole list and the issuer never learns which certificate was check
 Indexes are drawn at random within the list (not in issue order), so an index says nothing about when a
 certificate was issued or how many were issued before it. The list is signed with the same
 `eddsa-jcs-2022` proof as the certificates (lms.domain.openbadges).
+
+A list is good for `VALIDITY` (one day) from its `validFrom`: it carries `validUntil` and the subject's `ttl`
+(milliseconds, the specification's time to live), and `check` refuses a list past either — or older than
+`MAX_AGE` when it has neither (lists signed before they had them) — so that a list fetched before a
+revocation cannot be shown as "not revoked" later.
 """
 from __future__ import annotations
 
 import base64
 import gzip
 import zlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 
 from .certificates import iso_utc
@@ -25,6 +30,9 @@ LIST_SIZE = 131_072
 PURPOSE = "revocation"
 CONTEXT = ["https://www.w3.org/ns/credentials/v2"]
 _MAX_DECODED = 16 * 1024 * 1024  # refuse a "GZIP bomb" beyond 16 MB of bits
+VALIDITY = timedelta(days=1)  # validUntil - validFrom, and the ttl, of a list the platform signs
+MAX_AGE = VALIDITY  # the longest a verifier here trusts any list, whatever it says
+CLOCK_SKEW = timedelta(minutes=5)  # a validFrom this far ahead of the verifier's clock is still accepted
 
 
 def list_url(base_url: str, list_number: int) -> str:
@@ -76,8 +84,9 @@ def build(base_url: str, list_number: int, revoked: Iterable[int], now: datetime
         "type": ["VerifiableCredential", "BitstringStatusListCredential"],
         "issuer": base_url,
         "validFrom": iso_utc(now),
+        "validUntil": iso_utc(now + VALIDITY),
         "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList", "statusPurpose": PURPOSE,
-                              "encodedList": encode(revoked)},
+                              "encodedList": encode(revoked), "ttl": int(VALIDITY.total_seconds()) * 1000},
     }
 
 
@@ -88,10 +97,48 @@ def issuer_id(document: Mapping[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class Status:
-    """`revoked`, `not_revoked`, or `unchecked` with the reason in plain words."""
+    """`revoked`, `not_revoked`, or `unchecked` with the reason in plain words; `list_date` is the list's
+    validFrom once the list was found to be the credential's, signed and within its validity."""
 
     state: str
     reason: str = ""
+    list_date: str = field(default="", compare=False)
+
+
+def _moment(value: Any) -> datetime | None:
+    """An RFC 3339 date-time as an aware datetime (UTC when it names no offset), None when it is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def freshness(listing: Mapping[str, Any], subject: Mapping[str, Any], now: datetime) -> str:
+    """'' when the list is within its validity at `now`, else why not: valid from validFrom until the
+    earliest of validUntil, validFrom + ttl and validFrom + MAX_AGE."""
+    start = _moment(listing.get("validFrom"))
+    if start is None:
+        return "the list has no valid validFrom date"
+    if start > now + CLOCK_SKEW:
+        return f"the list's validFrom {listing['validFrom']} is in the future"
+    ends = [start + MAX_AGE]
+    if "validUntil" in listing:
+        until = _moment(listing.get("validUntil"))
+        if until is None:
+            return "the list's validUntil is not a date"
+        ends.append(until)
+    ttl = subject.get("ttl")
+    if ttl is not None:
+        if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < 0:
+            return "the list's ttl is not a number of milliseconds"
+        if ttl:  # 0: no time to live given
+            ends.append(start + timedelta(milliseconds=ttl))
+    if now >= min(ends):
+        return f"expired list of {listing['validFrom']}"
+    return ""
 
 
 def status_entry(credential: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -125,9 +172,9 @@ def check(credential: Mapping[str, Any], listing: Any, proof_ok: str, now: datet
             not isinstance(subject, Mapping) or subject.get("type") != "BitstringStatusList" or \
             subject.get("statusPurpose") != PURPOSE:
         return Status("unchecked", "the document is not a revocation BitstringStatusListCredential")
-    until = listing.get("validUntil")
-    if isinstance(until, str) and until < iso_utc(now):
-        return Status("unchecked", f"the list expired on {until}")
+    stale = freshness(listing, subject, now)
+    if stale:
+        return Status("unchecked", stale)
     try:
         bits = decode(subject.get("encodedList"))  # type: ignore[arg-type]
         index = int(str(found.get("statusListIndex")))
@@ -135,4 +182,4 @@ def check(credential: Mapping[str, Any], listing: Any, proof_ok: str, now: datet
         return Status("unchecked", str(err))
     if not 0 <= index < len(bits) * 8:
         return Status("unchecked", f"index {index} is outside the list")
-    return Status("revoked" if bit(bits, index) else "not_revoked")
+    return Status("revoked" if bit(bits, index) else "not_revoked", list_date=str(listing["validFrom"]))

@@ -376,3 +376,29 @@ def test_status_check_reads_the_bit_and_says_why_it_could_not() -> None:
     for doc, lst, proof, reason in cases:
         status = statuslist.check(doc, lst, proof, ISSUED)
         assert status.state == "unchecked" and reason in status.reason, (reason, status)
+
+
+def test_status_check_refuses_a_list_past_its_validity() -> None:
+    """F8: a list is good from validFrom until validUntil and no longer than its ttl (and at most
+    statuslist.MAX_AGE, also for a list without validUntil); past it, or dated in the future, the status is
+    'unchecked' — never 'not revoked' — and says the list's date."""
+    from datetime import timedelta
+
+    key = certs.new_private_key()
+    document = credential(key, statuslist.entry(BASE_URL, 1, 4711))
+    listing = statuslist.build(BASE_URL, 1, [], ISSUED)
+    assert listing["validUntil"] > listing["validFrom"] and listing["credentialSubject"]["ttl"] > 0
+    fresh = statuslist.check(document, listing, "", ISSUED + timedelta(hours=1))
+    assert fresh.state == "not_revoked" and fresh.list_date == listing["validFrom"]
+    later = ISSUED + timedelta(days=2)
+    old_form = {k: v for k, v in listing.items() if k != "validUntil"}
+    old_form["credentialSubject"] = {k: v for k, v in listing["credentialSubject"].items() if k != "ttl"}
+    short_ttl = copy.deepcopy(listing)
+    short_ttl["credentialSubject"]["ttl"] = 60_000
+    for lst, when in ((listing, later), (old_form, later), (short_ttl, ISSUED + timedelta(minutes=2))):
+        status = statuslist.check(document, lst, "", when)
+        assert status.state == "unchecked" and status.reason == f"expired list of {listing['validFrom']}", status
+    future = statuslist.check(document, listing, "", ISSUED - timedelta(hours=1))
+    assert future.state == "unchecked" and "in the future" in future.reason
+    for bad in ({**listing, "validFrom": "yesterday"}, {k: v for k, v in listing.items() if k != "validFrom"}):
+        assert statuslist.check(document, bad, "", ISSUED).state == "unchecked"

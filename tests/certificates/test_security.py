@@ -338,9 +338,11 @@ def test_cli_verify_checks_the_status_list(published: Flask, client: FlaskClient
     forged_file.write_text(json.dumps(forged))
     result = runner.invoke(args=[*offline, "--status-list", str(forged_file)])
     assert "status list could not be checked (the list's signature does not match)" in result.output
+    assert result.exit_code == 3 and result.output.startswith(f"VALID: {number}"), result.output
     unreachable = runner.invoke(args=[*offline, "--fetch-status"])
     assert "status list could not be checked (could not fetch http://localhost/status/revocation/1" in \
         unreachable.output
+    assert unreachable.exit_code == 3, unreachable.output
 
     runner.invoke(args=["certificates", "revoke", number, "--reason", "Gian lận"])
     listing.write_bytes(client.get("/status/revocation/1").data)
@@ -412,3 +414,69 @@ def test_the_holders_own_checks_do_not_spend_the_certificates_limit(published: F
     assert [_holder_check(published, f"10.0.1.{i}", number, id_no) for i in range(4)] == [200] * 4
     with Session(clean_db) as s:
         assert s.scalars(select(models.HolderCheck.result)).all() == ["match"] * 4
+
+
+def _old_list(published: Flask, clean_db: Engine, days: float) -> dict[str, Any]:
+    """List 1 as the platform signed it `days` ago (the service's own build and proof, an old clock)."""
+    from datetime import timedelta
+
+    from lms.models import utcnow
+
+    with Session(clean_db) as s, published.app_context():
+        settings = certificates.Settings.from_config(published.config, "http://localhost")
+        listing = certificates.status_list(s, 1, settings, utcnow() - timedelta(days=days))
+        s.commit()
+    assert listing is not None
+    return listing
+
+
+def test_cli_verify_refuses_a_status_list_past_its_validity(published: Flask, client: FlaskClient,
+                                                            runner: Any, auth: Auth, clean_db: Engine,
+                                                            tmp_path: Any) -> None:
+    """F8: a list made before the revocation, given after its validity ended, never says 'not revoked': the
+    command says it could not check (expired list of <validFrom>) and exits 3 (revocation unknown); a fresh
+    list says REVOKED. The list's date is printed; a list signed by the platform within its validity still
+    counts."""
+    auth.register()
+    number, _ = issue(published, clean_db, "an@example.vn", 54)
+    file, keys, _ = _files(tmp_path, client, number)
+    offline = ["certificates", "verify", str(file), "--keys", str(keys), "--offline", "--status-list"]
+    old = _old_list(published, clean_db, days=2)
+    assert openbadges.check(old, _keys(client)).ok
+    before = tmp_path / "list-before.json"
+    before.write_text(json.dumps(old))
+    recent = tmp_path / "list-recent.json"
+    recent.write_text(json.dumps(_old_list(published, clean_db, days=0.5)))
+
+    result = runner.invoke(args=[*offline, str(recent)])
+    assert result.exit_code == 0 and "status list: not revoked" in result.output, result.output
+    assert "list of " in result.output
+
+    runner.invoke(args=["certificates", "revoke", number, "--reason", "Gian lận"])
+    result = runner.invoke(args=[*offline, str(before)])
+    assert "not revoked" not in result.output, result.output
+    assert f"status list could not be checked (expired list of {old['validFrom']})" in result.output
+    assert result.exit_code == 3, result.output
+
+    fresh = tmp_path / "list-now.json"
+    fresh.write_bytes(client.get("/status/revocation/1").data)
+    result = runner.invoke(args=[*offline, str(fresh)])
+    assert result.exit_code == 1 and result.output.startswith(f"REVOKED: {number}"), result.output
+
+
+def test_status_list_has_a_validity_and_is_cached_within_it(published: Flask, client: FlaskClient, auth: Auth,
+                                                            clean_db: Engine) -> None:
+    """The served list carries validUntil and a ttl (ms), and HTTP caches keep it no longer than its ttl."""
+    from datetime import datetime
+
+    auth.register()
+    issue(published, clean_db, "an@example.vn", 55)
+    response = client.get("/status/revocation/1")
+    listing = response.get_json()
+    valid_from = datetime.fromisoformat(listing["validFrom"])
+    valid_until = datetime.fromisoformat(listing["validUntil"])
+    ttl_ms = listing["credentialSubject"]["ttl"]
+    assert isinstance(ttl_ms, int) and 0 < ttl_ms <= (valid_until - valid_from).total_seconds() * 1000
+    max_age = int(re.search(r"max-age=(\d+)", response.headers["Cache-Control"]).group(1))  # type: ignore[union-attr]
+    assert 0 < max_age * 1000 <= ttl_ms
+    assert openbadges.check(listing, _keys(client)).ok
