@@ -1,89 +1,31 @@
 """Certificates in three forms (page, PDF, Open Badges JSON), the public verification pages, the published
-keys, and revocation by an administrator.
-
-Public lookups are rate limited per client IP with Flask-Limiter (lms.extensions.limiter): in process memory
-by default, so with N workers a client gets at most N × VERIFY_RATE_LIMIT lookups a minute, which is enough to
-stop enumeration of numbers (35 random bits each); RATELIMIT_STORAGE_URI="redis://…" shares one count between
-workers and servers (docs/certificates.md, docs/security.md).
+keys, and revocation by an administrator. Rate limits are in `limits`, forms in `forms`, display helpers in
+`formatting`, the issuing settings in `settings`.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
-from datetime import timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..domain import certificate_pdf
-from ..domain import certificates as certs
-from ..domain import idnumber, openbadges
-from ..domain.framework import framework
-from ..extensions import db, limiter
-from ..models import Certificate
-from ..services import certificates
-from .helpers import external_url, now, public_url
+from ...domain import certificate_pdf
+from ...domain import certificates as certs
+from ...domain import idnumber, openbadges
+from ...extensions import db
+from ...models import Certificate
+from ...services import certificates
+from ..helpers import external_url, now
+from .formatting import competency_names, level_label, local_date, status_json, verify_url
+from .forms import HolderCheckForm, RevokeForm
+from .limits import client_digest, holder_check_limited, verify_limit
+from .settings import certificate_settings
 
 bp = Blueprint("certificates", __name__)
-
-
-def certificate_settings() -> certificates.Settings:
-    """The issuing settings: every URL from PUBLIC_URL, never from the request's Host."""
-    return certificates.Settings.from_config(current_app.config, public_url())
-
-
-def _verify_limit() -> str:
-    return f"{int(current_app.config.get('VERIFY_RATE_LIMIT') or 0)} per minute"
-
-
-# Public lookups share one budget per client IP (VERIFY_RATE_LIMIT a minute; 0 = off); the 429 page and its
-# Retry-After come from lms/web/errors.py. Decorate a new lookup view with `@verify_limit` too.
-verify_limit = limiter.shared_limit(_verify_limit, scope="certificate-lookups",
-                                    exempt_when=lambda: int(current_app.config.get("VERIFY_RATE_LIMIT") or 0) <= 0)
-
-
-def _too_many(wait: int, message: str) -> Response:
-    page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
-                           message=message)
-    return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
-
-
-def _holder_check_limited(number: str) -> Response | None:
-    """The one place that rate-limits holder checks: per client IP (HOLDER_CHECK_LIMIT_PER_IP) and per
-    certificate number (HOLDER_CHECK_LIMIT_PER_CERTIFICATE), each per hour; 0 turns a limit off. Returns the
-    429 page when either is exceeded (both counters count every attempt)."""
-    from limits import parse
-
-    strategy = limiter.limiter  # Flask-Limiter's storage (memory:// or Redis, RATELIMIT_STORAGE_URI)
-    waits = []
-    for key, setting in ((f"ip:{request.remote_addr or '?'}", "HOLDER_CHECK_LIMIT_PER_IP"),
-                         (f"certificate:{number}", "HOLDER_CHECK_LIMIT_PER_CERTIFICATE")):
-        limit = int(current_app.config.get(setting) or 0)
-        if limit > 0:
-            item = parse(f"{limit} per hour")
-            if not strategy.hit(item, "holder-check", key):
-                reset_at = strategy.get_window_stats(item, "holder-check", key).reset_time
-                waits.append(max(1, int(reset_at - time.time()) + 1))
-    wait = max(waits, default=0)
-    return _too_many(wait, _("To protect the holders of certificates, ID numbers can be checked only a "
-                             "few times per hour. Please try again later.")) if wait else None
-
-
-def _client_digest() -> str:
-    """The client's IP address as a keyed hash (under SECRET_KEY) for the audit log."""
-    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(key, f"holder-check-ip:{request.remote_addr or '?'}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _certificate_or_404(number: str) -> Certificate:
@@ -94,47 +36,8 @@ def _certificate_or_404(number: str) -> Certificate:
     return cert
 
 
-def _competencies(codes: list[str], locale: str = "vi") -> list[tuple[str, str]]:
-    items = framework().competencies
-    return [(code, items[code].name(locale) if code in items else code) for code in codes]
-
-
-def _level_label(level: int, locale: str = "vi") -> str:
-    try:
-        return f"{framework().tier_of(level).name(locale)} – {level}"
-    except StopIteration:
-        return str(level)
-
-
-def _local_date(cert: Certificate) -> str:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return cert.issued_at.astimezone(zone).strftime("%d/%m/%Y")
-
-
-def _verify_url(number: str) -> str:
-    return external_url("certificates.verify", number=number)
-
-
 def _is_admin() -> bool:
     return bool(current_user.is_authenticated and current_user.role == "admin")
-
-
-def _id_number(_form: FlaskForm, field: StringField) -> None:
-    field.data = "".join(str(field.data or "").split())
-    if not idnumber.is_valid(field.data):
-        raise ValidationError(_("Type the 12-digit ID number printed on the citizen identity card."))
-
-
-class HolderCheckForm(FlaskForm):
-    number = StringField(_l("Certificate number"), validators=[
-        DataRequired(_l("Please type the certificate number.")), Length(max=60)])
-    id_number = StringField(_l("ID number of the holder"), validators=[
-        DataRequired(_l("Type the 12-digit ID number printed on the citizen identity card.")), _id_number])
-
-
-class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for revoking"), validators=[
-        DataRequired(_l("Please give the reason for revoking.")), Length(max=1000)])
 
 
 @bp.app_context_processor
@@ -155,11 +58,11 @@ def show(number: str) -> str | Response:
     if number != cert.number:
         return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
     result = certificates.verify_number(db.session, cert.number)
-    verify_url = _verify_url(cert.number)
-    qr = segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2)
+    url = verify_url(cert.number)
+    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
     keys_url = external_url("certificates.keys")
-    return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
-                           keys_url=keys_url, issued_on=_local_date(cert),
+    return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=url,
+                           keys_url=keys_url, issued_on=local_date(cert),
                            credential_ready=cert.credential_form >= openbadges.CREDENTIAL_FORM,
                            form=RevokeForm() if _is_admin() else None)
 
@@ -171,8 +74,8 @@ def pdf(number: str) -> Response:
     cert = _certificate_or_404(number)
     view = certificate_pdf.PdfView(
         number=cert.number, holder_name=cert.holder_name, course_title=cert.course_title,
-        competencies=tuple(_competencies(cert.competencies)), level_label=_level_label(cert.level),
-        issued_on=_local_date(cert), issuer_name=cert.issuer_name, verify_url=_verify_url(cert.number),
+        competencies=tuple(competency_names(cert.competencies)), level_label=level_label(cert.level),
+        issued_on=local_date(cert), issuer_name=cert.issuer_name, verify_url=verify_url(cert.number),
         key_id=cert.key_id, revoked=cert.revoked_at is not None)
     fonts = certificate_pdf.prepare_fonts(Path(current_app.instance_path) / "fonts")
     response = Response(certificate_pdf.render(view, fonts), mimetype="application/pdf")
@@ -232,21 +135,6 @@ def _malformed(typed: str) -> tuple[str, int]:
     return render_template("certificates/verify_form.html", typed=typed, malformed=True), 404
 
 
-def _status_json(result: certificates.Verification) -> dict[str, Any]:
-    body: dict[str, Any] = {"number": result.number, "status": result.status}
-    cert = result.certificate
-    if cert is not None and result.status in ("valid", "revoked"):
-        body.update({
-            "holder": cert.holder_name, "course": cert.course_title, "issued": certs.iso_utc(cert.issued_at),
-            "issuer": cert.issuer_name, "level": cert.level,
-            "competencies": [{"code": c, "name": n} for c, n in _competencies(cert.competencies)],
-        })
-        if cert.revoked_at is not None:
-            body["revoked"] = {"at": certs.iso_utc(cert.revoked_at.astimezone(timezone.utc)),
-                               "reason": cert.revoked_reason}
-    return body
-
-
 @bp.route("/verify/holder", methods=["GET", "POST"])
 def holder_check() -> str | Response | tuple[str, int]:
     """Whether a certificate belongs to the person with a given ID number, answered on the server only: a POST
@@ -262,8 +150,8 @@ def holder_check() -> str | Response | tuple[str, int]:
         person_hash = idnumber.keyed_hash(form.id_number.data or "",
                                           str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
         form.id_number.data = ""  # never echoed back
-        client = _client_digest()
-        if (blocked := _holder_check_limited(number)) is not None:
+        client = client_digest()
+        if (blocked := holder_check_limited(number)) is not None:
             certificates.record_holder_check(db.session, number, client, "limited", now())
             db.session.commit()
             return blocked
@@ -296,7 +184,7 @@ def status_list(list_number: int) -> Response:
 def verify_json(number: str) -> Response | tuple[Response, int]:
     """The certificate's status as JSON (the `credentialStatus` of the Open Badges credential points here)."""
     result = certificates.verify_number(db.session, number)
-    return jsonify(_status_json(result)), 404 if result.status == "unknown" else 200
+    return jsonify(status_json(result)), 404 if result.status == "unknown" else 200
 
 
 @bp.get("/verify/<number>")
@@ -307,7 +195,7 @@ def verify(number: str) -> str | Response | tuple[str, int]:
     if result.certificate is not None and number != result.number:
         return redirect(url_for("certificates.verify", number=result.number))  # type: ignore[return-value]
     page = render_template("certificates/verify.html", result=result, cert=result.certificate,
-                           issued_on=_local_date(result.certificate) if result.certificate else "")
+                           issued_on=local_date(result.certificate) if result.certificate else "")
     return page, 404 if result.status == "unknown" else 200
 
 
