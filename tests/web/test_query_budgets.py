@@ -5,6 +5,7 @@ number of lessons. The budgets count everything a request runs, the login-sessio
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -37,7 +38,7 @@ def _copies(demo: list[CompiledCourse], n: int) -> list[CompiledCourse]:
     """The demo courses, plus copies of the scam course under new slugs, `n` courses in all."""
     scam = next(c for c in demo if c.slug == LUA_DAO)
     extra = [dataclasses.replace(scam, slug=f"{LUA_DAO}-{i}", title=f"{scam.title} ({i})",
-                                 content_hash=f"{scam.content_hash}-{i}") for i in range(n - len(demo))]
+                                 content_hash=hashlib.sha256(f"{scam.content_hash}-{i}".encode()).hexdigest()) for i in range(n - len(demo))]
     return [*demo, *extra]
 
 
