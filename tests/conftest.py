@@ -163,3 +163,32 @@ def post_form(client: FlaskClient) -> Callable[..., Any]:
         payload["csrf_token"] = csrf_token(client, page or url)
         return client.post(url, data=payload, **kwargs)
     return post
+
+
+class QueryLog(list[str]):
+    """The SQL statements one block ran (`with count_queries() as queries: ...`); `len(queries)` is the count."""
+
+
+@pytest.fixture
+def count_queries(app: Flask) -> Callable[[], Any]:
+    """`with count_queries() as queries: client.get(url)`: every statement the app's engine sends to the
+    database inside the block (a SQLAlchemy `before_cursor_execute` listener), for query budgets."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    engine = app.extensions["lms_db"].engine
+
+    @contextmanager
+    def counting() -> Iterator[QueryLog]:
+        log = QueryLog()
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            log.append(" ".join(statement.split()))
+
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            yield log
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+    return counting

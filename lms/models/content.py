@@ -59,8 +59,9 @@ class Lesson(Base):
     position: Mapped[int]
     slug: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
-    html: Mapped[str] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
+    # Deferred: a syllabus reads titles and slugs; the lesson page and the search index select these columns.
+    html: Mapped[str] = mapped_column(Text, deferred=True)
+    text: Mapped[str] = mapped_column(Text, deferred=True)
     competencies: Mapped[list[str]] = mapped_column(JSON)
     minutes: Mapped[int] = mapped_column(default=0)
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from ..domain.framework import framework
-from ..models import Course, CourseVersion, Lesson
+from ..models import Asset, Course, CourseVersion, Lesson
 from ..search import SearchDoc
 
 
@@ -45,6 +45,16 @@ def by_slug(session: Session, slug: str) -> Course | None:
     return course if course is not None and course.published is not None else None
 
 
+def asset(session: Session, sha256: str) -> Asset | None:
+    """A course image or file by its content hash (64 hex digits), or None."""
+    return session.get(Asset, sha256) if len(sha256) == 64 else None
+
+
+def database_answers(session: Session) -> None:
+    """Raises when the database does not answer (the health check)."""
+    session.execute(text("SELECT 1"))
+
+
 def search_documents(session: Session) -> list[SearchDoc]:
     """One document per live course and per lesson of a live version."""
     docs: list[SearchDoc] = []
@@ -52,7 +62,8 @@ def search_documents(session: Session) -> list[SearchDoc]:
         v = course.published
         assert v is not None
         docs.append(SearchDoc(f"c:{course.slug}", "course", course.slug, "", v.title, v.summary, v.title))
-        lessons = session.scalars(select(Lesson).where(Lesson.version_id == v.id).order_by(Lesson.position))
+        lessons = session.scalars(select(Lesson).where(Lesson.version_id == v.id).options(undefer(Lesson.text))
+                                  .order_by(Lesson.position))
         docs.extend(SearchDoc(f"l:{course.slug}:{lesson.slug}", "lesson", course.slug, lesson.slug, lesson.title,
                               lesson.text, v.title) for lesson in lessons)
     return docs

@@ -8,14 +8,14 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Mapping, NamedTuple
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..domain import completion, grading
-from ..models import Course, CourseVersion, Enrolment, LessonProgress, Question, Quiz, QuizAttempt, User
+from ..models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, Question, Quiz, QuizAttempt, User
 from . import certificates
 
 
@@ -44,12 +44,21 @@ def enrol(session: Session, user: User, course: Course, now: datetime) -> Enrolm
                                                        Enrolment.course_id == course.id)).one()
 
 
+@dataclass(frozen=True)
+class LessonDone:
+    """What marking a lesson done led to: whether the course is now complete, and the lesson after it."""
+    complete: bool
+    next_lesson: str | None  # the slug of the next lesson of the live version; None after the last one
+
+
 def mark_done(session: Session, user: User, course: Course, lesson_slug: str, now: datetime,
-              certify: certificates.Settings | None = None) -> None:
+              certify: certificates.Settings | None = None) -> LessonDone:
     """Record the lesson as done (once) and update the course completion (see `update_completion`)."""
     version = _live(course)
-    if lesson_slug not in {lesson.slug for lesson in version.lessons}:
+    slugs = [lesson.slug for lesson in version.lessons]
+    if lesson_slug not in slugs:
         raise Refused("unknown_lesson")
+    position = slugs.index(lesson_slug)
     enrol(session, user, course, now)
     exists = session.scalar(select(LessonProgress.id).where(
         LessonProgress.user_id == user.id, LessonProgress.course_id == course.id,
@@ -60,7 +69,8 @@ def mark_done(session: Session, user: User, course: Course, lesson_slug: str, no
                 session.add(LessonProgress(user_id=user.id, course_id=course.id, lesson_slug=lesson_slug, done_at=now))
         except IntegrityError:
             pass  # already recorded by a concurrent request
-    update_completion(session, user, course, now, certify)
+    complete = update_completion(session, user, course, now, certify)
+    return LessonDone(complete, slugs[position + 1] if position + 1 < len(slugs) else None)
 
 
 def done_lessons(session: Session, user_id: int, course_id: int) -> set[str]:
@@ -155,6 +165,38 @@ def start_attempt(session: Session, user: User, course: Course, quiz: Quiz, now:
     return attempt
 
 
+class AttemptView(NamedTuple):
+    """An attempt with the quiz it was drawn from and its course (the quiz may be of an older version)."""
+    attempt: QuizAttempt
+    quiz: Quiz
+    course: Course
+
+
+def own_attempt(session: Session, user: User, attempt_id: int) -> AttemptView:
+    """The learner's attempt; Refused("unknown_attempt") when there is none, ("not_yours") for another's."""
+    attempt = session.get(QuizAttempt, attempt_id)
+    if attempt is None:
+        raise Refused("unknown_attempt")
+    if attempt.user_id != user.id:
+        raise Refused("not_yours", attempt.id)
+    quiz = session.get(Quiz, attempt.quiz_id)
+    course = session.get(Course, attempt.course_id)
+    assert quiz is not None and course is not None
+    return AttemptView(attempt, quiz, course)
+
+
+def attempt_questions(session: Session, attempt: QuizAttempt) -> list[tuple[Question, list[dict[str, str]]]]:
+    """The attempt's questions in their drawn order, each with its options in the shuffled order."""
+    ids = [entry["question"] for entry in attempt.layout]
+    by_id = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(ids)))}
+    result = []
+    for entry in attempt.layout:
+        question = by_id[entry["question"]]
+        options = {o["key"]: o for o in question.options}
+        result.append((question, [options[k] for k in entry["order"]]))
+    return result
+
+
 def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime,
                    certify: certificates.Settings | None = None) -> QuizAttempt:
     """Grade and record an attempt exactly once.
@@ -212,6 +254,57 @@ def _live(course: Course) -> CourseVersion:
     if course.published is None:
         raise Refused("not_published")
     return course.published
+
+
+def enrolment(session: Session, user_id: int, course_id: int) -> Enrolment | None:
+    """The learner's enrolment in the course, if any."""
+    return session.scalars(select(Enrolment).where(Enrolment.user_id == user_id,
+                                                   Enrolment.course_id == course_id)).one_or_none()
+
+
+@dataclass(frozen=True)
+class Joined:
+    """One course of "My learning": the course (with its live version loaded), the enrolment, the progress."""
+    course: Course
+    enrolment: Enrolment
+    progress: completion.Progress
+
+
+def my_learning(session: Session, user: User) -> list[Joined]:
+    """The learner's live courses, most recent enrolment first, each with its progress. A fixed number of
+    queries whatever the number of courses: the enrolments with their courses and live versions, then the
+    lesson slugs, the quizzes, the lessons done and the quizzes passed of all these courses at once (never a
+    lesson's HTML)."""
+    rows = [(c, e) for c, e in session.execute(
+        select(Course, Enrolment).join(Enrolment, Enrolment.course_id == Course.id)
+        .where(Enrolment.user_id == user.id, Course.published_version_id.is_not(None))
+        .options(joinedload(Course.published)).order_by(Enrolment.enrolled_at.desc()))]
+    if not rows:
+        return []
+    versions = [c.published_version_id for c, _ in rows]
+    lessons: dict[int, list[str]] = {v: [] for v in versions if v is not None}
+    for version_id, slug in session.execute(select(Lesson.version_id, Lesson.slug)
+                                            .where(Lesson.version_id.in_(versions)).order_by(Lesson.position)):
+        lessons[version_id].append(slug)
+    quizzes: dict[int, list[tuple[str, bool]]] = {v: [] for v in lessons}
+    for version_id, slug, required in session.execute(select(Quiz.version_id, Quiz.slug, Quiz.required)
+                                                      .where(Quiz.version_id.in_(versions)).order_by(Quiz.position)):
+        quizzes[version_id].append((slug, required))
+    done: dict[int, set[str]] = {}
+    for course_id, slug in session.execute(select(LessonProgress.course_id, LessonProgress.lesson_slug)
+                                           .where(LessonProgress.user_id == user.id)):
+        done.setdefault(course_id, set()).add(slug)
+    passed: dict[int, set[str]] = {}
+    for course_id, slug in session.execute(select(QuizAttempt.course_id, QuizAttempt.quiz_slug).where(
+            QuizAttempt.user_id == user.id, QuizAttempt.passed.is_(True))):
+        passed.setdefault(course_id, set()).add(slug)
+    result = []
+    for course, joined in rows:
+        version = _live(course)
+        result.append(Joined(course, joined, completion.progress(
+            version.completion, lessons[version.id], done.get(course.id, set()), quizzes[version.id],
+            passed.get(course.id, set()))))
+    return result
 
 
 def my_courses(session: Session, user: User) -> list[tuple[Course, Enrolment]]:

@@ -1,17 +1,16 @@
 """The catalog, course pages, lesson pages (with "mark as done") and search."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.wrappers import Response
 
 from .. import search as search_index
 from ..domain.completion import Progress
 from ..extensions import db
 from ..models import Course
 from ..services import catalog, content_cache, learning
-from .helpers import ActionForm, course_or_404, now
+from .helpers import Outcome, button_post, course_or_404, now
 from .certificates import certificate_settings
 
 bp = Blueprint("catalog", __name__)
@@ -45,9 +44,7 @@ def course(slug: str) -> str:
     course = course_or_404(slug)
     passed = learning.passed_quizzes(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
     progress, done = _progress(course, passed)
-    enrolment = None
-    if current_user.is_authenticated:
-        enrolment = next((e for c, e in learning.my_courses(db.session, current_user) if c.id == course.id), None)
+    enrolment = learning.enrolment(db.session, current_user.id, course.id) if current_user.is_authenticated else None
     return render_template("catalog/course.html", course=course, version=course.published, progress=progress,
                            done=done, passed=passed, enrolment=enrolment)
 
@@ -73,44 +70,31 @@ def lesson(slug: str, lesson_slug: str) -> str:
 
 @bp.post("/courses/<slug>/<lesson_slug>/done")
 @login_required
-def mark_done(slug: str, lesson_slug: str) -> Response:
+@button_post()
+def mark_done(slug: str, lesson_slug: str) -> Outcome:
     """Record the lesson as done, then go on to the next lesson (or back to the course)."""
     course = course_or_404(slug)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        learning.mark_done(db.session, current_user, course, lesson_slug, now(), certificate_settings())
-    except learning.Refused:
-        abort(404)
-    complete = learning.course_progress(db.session, current_user, course).complete
-    db.session.commit()
-    version = course.published
-    assert version is not None
-    slugs = [lesson.slug for lesson in version.lessons]
-    position = slugs.index(lesson_slug)
-    if complete:
-        flash(_("Congratulations! You have completed this course."), "success")
-        return redirect(url_for("catalog.course", slug=slug))
-    flash(_("Lesson marked as done."), "success")
-    if position + 1 < len(slugs):
-        return redirect(url_for("catalog.lesson", slug=slug, lesson_slug=slugs[position + 1]))
-    return redirect(url_for("catalog.course", slug=slug))
+    done = learning.mark_done(db.session, current_user, course, lesson_slug, now(), certificate_settings())
+    if done.complete:
+        return Outcome(url_for("catalog.course", slug=slug), _("Congratulations! You have completed this course."))
+    if done.next_lesson is not None:
+        return Outcome(url_for("catalog.lesson", slug=slug, lesson_slug=done.next_lesson),
+                       _("Lesson marked as done."))
+    return Outcome(url_for("catalog.course", slug=slug), _("Lesson marked as done."))
 
 
 @bp.post("/courses/<slug>/enrol")
 @login_required
-def enrol(slug: str) -> Response:
-    """Join the course (it then appears under "My learning")."""
+@button_post()
+def enrol(slug: str) -> Outcome:
+    """Join the course (it then appears under "My learning"), then open its first lesson."""
     course = course_or_404(slug)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     learning.enrol(db.session, current_user, course, now())
-    db.session.commit()
     version = course.published
     assert version is not None
     first = version.lessons[0].slug if version.lessons else None
-    return redirect(url_for("catalog.lesson", slug=slug, lesson_slug=first) if first
-                    else url_for("catalog.course", slug=slug))
+    return Outcome(url_for("catalog.lesson", slug=slug, lesson_slug=first) if first
+                   else url_for("catalog.course", slug=slug))
 
 
 @bp.get("/search")

@@ -1,19 +1,24 @@
-"""Small helpers shared by the blueprints: the clock, template globals and simple CSRF-only forms."""
+"""Small helpers shared by the blueprints: the clock, template globals, simple CSRF-only forms and the one
+way to write a button-style POST (`button_post`)."""
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 from urllib.parse import unquote, urlsplit
 
-from flask import abort, current_app, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 from .forms import Form as FlaskForm
 
 from ..domain.framework import framework, provinces
 from ..extensions import db
 from ..models import Course, utcnow
 from ..services import catalog
+from ..services.learning import Refused
 
 
 def now() -> datetime:
@@ -23,6 +28,46 @@ def now() -> datetime:
 
 class ActionForm(FlaskForm):
     """A form with no fields but the CSRF token: buttons such as "mark as done" or "start the quiz"."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a button-style POST tells the browser: where to go, and an optional flash message."""
+    location: str
+    message: str | None = None
+    category: str = "success"
+
+
+def button_post(refused: Callable[..., Outcome] | None = None) -> Callable[[Callable[..., Outcome]],
+                                                                           Callable[..., Response]]:
+    """The one request pattern for a button-style POST (docs/architecture.md, "One request pattern").
+
+    The decorated view gets the URL values, looks up what it needs, calls ONE service and returns an `Outcome`
+    built from what the service returned. Around it: the ActionForm (CSRF token) is checked first (400 if it
+    fails); then the session is committed once and the browser redirected, with the outcome's message
+    flashed. When the service raises `Refused`, nothing is committed (rolled back) and `refused(error, **url
+    values)` gives the outcome instead; without `refused`, a refusal is a 404. Examples: `catalog.enrol`,
+    `catalog.mark_done`, `quiz.start`.
+    """
+    def decorate(view: Callable[..., Outcome]) -> Callable[..., Response]:
+        @wraps(view)
+        def run(**values: Any) -> Response:
+            if not ActionForm().validate_on_submit():
+                abort(400)
+            try:
+                outcome = view(**values)
+            except Refused as error:
+                db.session.rollback()
+                if refused is None:
+                    abort(404)
+                outcome = refused(error, **values)
+            else:
+                db.session.commit()
+            if outcome.message:
+                flash(outcome.message, outcome.category)
+            return redirect(outcome.location)  # type: ignore[return-value]
+        return run
+    return decorate
 
 
 def public_url() -> str:

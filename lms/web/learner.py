@@ -14,8 +14,5 @@ bp = Blueprint("learner", __name__)
 @login_required
 def my_learning() -> str:
     """Courses the learner joined, each with progress, and the completed ones."""
-    rows = []
-    for course, enrolment in learning.my_courses(db.session, current_user):
-        if course.published is not None:
-            rows.append((course, enrolment, learning.course_progress(db.session, current_user, course)))
+    rows = [(row.course, row.enrolment, row.progress) for row in learning.my_learning(db.session, current_user)]
     return render_template("learner/my_learning.html", rows=rows)

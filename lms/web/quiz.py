@@ -6,13 +6,12 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Course, Question, Quiz, QuizAttempt
+from ..models import Course, Quiz
 from ..services import learning
-from .helpers import ActionForm, course_or_404, now
+from .helpers import ActionForm, Outcome, button_post, course_or_404, now
 from .certificates import certificate_settings
 
 bp = Blueprint("quiz", __name__)
@@ -47,52 +46,33 @@ def show(slug: str, quiz_slug: str) -> str:
     return render_template("quiz/show.html", course=course, quiz=quiz, status=status)
 
 
+def _start_refused(refused: learning.Refused, slug: str, quiz_slug: str) -> Outcome:
+    return Outcome(url_for("quiz.show", slug=slug, quiz_slug=quiz_slug), _messages()[refused.reason], "error")
+
+
 @bp.post("/courses/<slug>/quiz/<quiz_slug>/start")
 @login_required
-def start(slug: str, quiz_slug: str) -> Response:
+@button_post(refused=_start_refused)
+def start(slug: str, quiz_slug: str) -> Outcome:
     """Start an attempt (or resume the open one: a double click never uses two attempts)."""
     course = course_or_404(slug)
     quiz = _quiz_or_404(course, quiz_slug)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    attempt = learning.start_attempt(db.session, current_user, course, quiz, now())
+    return Outcome(url_for("quiz.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> learning.AttemptView:
     try:
-        attempt = learning.start_attempt(db.session, current_user, course, quiz, now())
+        return learning.own_attempt(db.session, current_user, attempt_id)
     except learning.Refused as refused:
-        flash(_messages()[refused.reason], "error")
-        return redirect(url_for("quiz.show", slug=slug, quiz_slug=quiz_slug))
-    db.session.commit()
-    return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
-
-
-def _own_attempt(attempt_id: int) -> QuizAttempt:
-    attempt = db.session.get(QuizAttempt, attempt_id)
-    if attempt is None:
-        abort(404)
-    if attempt.user_id != current_user.id:
-        abort(403)
-    return attempt
-
-
-def _questions(attempt: QuizAttempt) -> list[tuple[Question, list[dict[str, str]]]]:
-    """The attempt's questions in their drawn order, each with its options in the shuffled order."""
-    ids = [entry["question"] for entry in attempt.layout]
-    by_id = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
-    result = []
-    for entry in attempt.layout:
-        question = by_id[entry["question"]]
-        options = {o["key"]: o for o in question.options}
-        result.append((question, [options[k] for k in entry["order"]]))
-    return result
+        abort(404 if refused.reason == "unknown_attempt" else 403)
 
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
 def attempt(attempt_id: int) -> str | Response:
     """Answer the questions (GET) and submit them for grading on the server (POST)."""
-    attempt = _own_attempt(attempt_id)
-    quiz = db.session.get(Quiz, attempt.quiz_id)
-    course = db.session.get(Course, attempt.course_id)
-    assert quiz is not None and course is not None
+    attempt, quiz, course = _own_attempt(attempt_id)
     if request.method == "POST":
         form = ActionForm()
         if not form.validate_on_submit():
@@ -117,21 +97,19 @@ def attempt(attempt_id: int) -> str | Response:
     if attempt.submitted_at is not None:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     return render_template("quiz/attempt.html", attempt=attempt, quiz=quiz, course=course,
-                           questions=_questions(attempt))
+                           questions=learning.attempt_questions(db.session, attempt))
 
 
 @bp.get("/attempts/<int:attempt_id>/result")
 @login_required
 def result(attempt_id: int) -> str | Response:
     """The graded attempt: score, pass or fail, and per-question feedback with explanations."""
-    attempt = _own_attempt(attempt_id)
+    attempt, quiz, course = _own_attempt(attempt_id)
     if attempt.submitted_at is None:
         return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
-    quiz = db.session.get(Quiz, attempt.quiz_id)
-    course = db.session.get(Course, attempt.course_id)
-    assert quiz is not None and course is not None
     live_quiz = next((q for q in course.published.quizzes if q.slug == quiz.slug), quiz) if course.published else quiz
     status = learning.attempt_status(db.session, current_user, course, live_quiz)
     progress = learning.course_progress(db.session, current_user, course)
     return render_template("quiz/result.html", attempt=attempt, quiz=quiz, course=course,
-                           questions=_questions(attempt), status=status, progress=progress)
+                           questions=learning.attempt_questions(db.session, attempt), status=status,
+                           progress=progress)

@@ -1,110 +1,32 @@
 """Certificates in three forms (page, PDF, Open Badges JSON), the public verification pages, the published
-keys, and revocation by an administrator.
-
-Public lookups are rate limited per client IP with Flask-Limiter (lms.extensions.limiter): in process memory
-by default, so with N workers a client gets at most N × VERIFY_RATE_LIMIT lookups a minute, which is enough to
-stop enumeration of numbers (35 random bits each); RATELIMIT_STORAGE_URI="redis://…" shares one count between
-workers and servers (docs/certificates.md, docs/security.md).
+keys, and revocation by an administrator. Rate limits are in `limits`, forms in `forms`, display helpers in
+`formatting`, the issuing settings in `settings`.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
-from datetime import timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import segno
 from flask import (Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
 
-from ..domain import certificate_pdf
-from ..domain import certificates as certs
-from ..domain import idnumber, openbadges
-from ..domain.framework import framework
-from ..extensions import db, limiter
-from ..models import Certificate
-from ..services import certificates
-from .helpers import external_url, now, public_url
+from ...domain import certificate_pdf
+from ...domain import certificates as certs
+from ...domain import idnumber, openbadges
+from ...extensions import db
+from ...models import Certificate
+from ...services import certificates
+from ..helpers import external_url, now
+from .formatting import competency_names, level_label, local_date, status_json, verify_url
+from .forms import HolderCheckForm, RevokeForm
+from .limits import (client_digest, count_against_certificate, first_refusal_this_hour, holder_check_limited,
+                     verify_limit)
+from .settings import certificate_settings
 
 bp = Blueprint("certificates", __name__)
-
-
-def certificate_settings() -> certificates.Settings:
-    """The issuing settings: every URL from PUBLIC_URL, never from the request's Host."""
-    return certificates.Settings.from_config(current_app.config, public_url())
-
-
-def _verify_limit() -> str:
-    return f"{int(current_app.config.get('VERIFY_RATE_LIMIT') or 0)} per minute"
-
-
-# Public lookups share one budget per client IP (VERIFY_RATE_LIMIT a minute; 0 = off); the 429 page and its
-# Retry-After come from lms/web/errors.py. Decorate a new lookup view with `@verify_limit` too.
-verify_limit = limiter.shared_limit(_verify_limit, scope="certificate-lookups",
-                                    exempt_when=lambda: int(current_app.config.get("VERIFY_RATE_LIMIT") or 0) <= 0)
-
-
-def _too_many(wait: int, message: str) -> Response:
-    page = render_template("errors/error.html", code=429, title=_("Too many checks in a short time"),
-                           message=message)
-    return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
-
-
-def _holder_limits(setting: str) -> Any:
-    from limits import parse
-
-    limit = int(current_app.config.get(setting) or 0)
-    return parse(f"{limit} per hour") if limit > 0 else None
-
-
-def _holder_check_limited(number: str | None) -> Response | None:
-    """The one place that rate-limits holder checks, before the check: every attempt counts per client IP
-    (HOLDER_CHECK_LIMIT_PER_IP); a certificate number that parses is refused once its own count
-    (HOLDER_CHECK_LIMIT_PER_CERTIFICATE, checks that did not match, see `_count_against_certificate`) is used
-    up. A client over its own limit spends nothing of the certificate's. 0 turns a limit off. Returns the 429
-    page, else None. Counts live in Flask-Limiter's storage (memory:// or Redis)."""
-    strategy = limiter.limiter
-    wait = 0
-    per_ip = _holder_limits("HOLDER_CHECK_LIMIT_PER_IP")
-    ip_key = f"ip:{request.remote_addr or '?'}"
-    if per_ip is not None and not strategy.hit(per_ip, "holder-check", ip_key):
-        wait = int(strategy.get_window_stats(per_ip, "holder-check", ip_key).reset_time - time.time()) + 1
-    per_cert = _holder_limits("HOLDER_CHECK_LIMIT_PER_CERTIFICATE")
-    if not wait and number and per_cert is not None and not strategy.test(per_cert, "holder-check",
-                                                                          f"certificate:{number}"):
-        stats = strategy.get_window_stats(per_cert, "holder-check", f"certificate:{number}")
-        wait = int(stats.reset_time - time.time()) + 1
-    return _too_many(max(1, wait), _("To protect the holders of certificates, ID numbers can be checked only "
-                                     "a few times per hour. Please try again later.")) if wait else None
-
-
-def _count_against_certificate(number: str | None, result: str) -> None:
-    """A check that did not match spends one of the certificate's checks; the holder's own do not."""
-    per_cert = _holder_limits("HOLDER_CHECK_LIMIT_PER_CERTIFICATE")
-    if number and per_cert is not None and result != "match":
-        limiter.limiter.hit(per_cert, "holder-check", f"certificate:{number}")
-
-
-def _first_refusal_this_hour(client: str) -> bool:
-    """True once per client and hour: refused checks are audit-logged once, not once per request."""
-    from limits import parse
-
-    return bool(limiter.limiter.hit(parse("1 per hour"), "holder-check-refused", client))
-
-
-def _client_digest() -> str:
-    """The client's IP address as a keyed hash (under SECRET_KEY) for the audit log."""
-    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    return hmac.new(key, f"holder-check-ip:{request.remote_addr or '?'}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _certificate_or_404(number: str) -> Certificate:
@@ -115,47 +37,8 @@ def _certificate_or_404(number: str) -> Certificate:
     return cert
 
 
-def _competencies(codes: list[str], locale: str = "vi") -> list[tuple[str, str]]:
-    items = framework().competencies
-    return [(code, items[code].name(locale) if code in items else code) for code in codes]
-
-
-def _level_label(level: int, locale: str = "vi") -> str:
-    try:
-        return f"{framework().tier_of(level).name(locale)} – {level}"
-    except StopIteration:
-        return str(level)
-
-
-def _local_date(cert: Certificate) -> str:
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return cert.issued_at.astimezone(zone).strftime("%d/%m/%Y")
-
-
-def _verify_url(number: str) -> str:
-    return external_url("certificates.verify", number=number)
-
-
 def _is_admin() -> bool:
     return bool(current_user.is_authenticated and current_user.role == "admin")
-
-
-def _id_number(_form: FlaskForm, field: StringField) -> None:
-    field.data = "".join(str(field.data or "").split())
-    if not idnumber.is_valid(field.data):
-        raise ValidationError(_("Type the 12-digit ID number printed on the citizen identity card."))
-
-
-class HolderCheckForm(FlaskForm):
-    number = StringField(_l("Certificate number"), validators=[
-        DataRequired(_l("Please type the certificate number.")), Length(max=60)])
-    id_number = StringField(_l("ID number of the holder"), validators=[
-        DataRequired(_l("Type the 12-digit ID number printed on the citizen identity card.")), _id_number])
-
-
-class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Reason for revoking"), validators=[
-        DataRequired(_l("Please give the reason for revoking.")), Length(max=1000)])
 
 
 @bp.app_context_processor
@@ -176,11 +59,11 @@ def show(number: str) -> str | Response:
     if number != cert.number:
         return redirect(url_for("certificates.show", number=cert.number))  # type: ignore[return-value]
     result = certificates.verify_number(db.session, cert.number)
-    verify_url = _verify_url(cert.number)
-    qr = segno.make(verify_url, error="m").svg_data_uri(scale=4, border=2)
+    url = verify_url(cert.number)
+    qr = segno.make(url, error="m").svg_data_uri(scale=4, border=2)
     keys_url = external_url("certificates.keys")
-    return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=verify_url,
-                           keys_url=keys_url, issued_on=_local_date(cert),
+    return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=url,
+                           keys_url=keys_url, issued_on=local_date(cert),
                            credential_ready=cert.credential_form >= openbadges.CREDENTIAL_FORM,
                            form=RevokeForm() if _is_admin() else None)
 
@@ -192,8 +75,8 @@ def pdf(number: str) -> Response:
     cert = _certificate_or_404(number)
     view = certificate_pdf.PdfView(
         number=cert.number, holder_name=cert.holder_name, course_title=cert.course_title,
-        competencies=tuple(_competencies(cert.competencies)), level_label=_level_label(cert.level),
-        issued_on=_local_date(cert), issuer_name=cert.issuer_name, verify_url=_verify_url(cert.number),
+        competencies=tuple(competency_names(cert.competencies)), level_label=level_label(cert.level),
+        issued_on=local_date(cert), issuer_name=cert.issuer_name, verify_url=verify_url(cert.number),
         key_id=cert.key_id, revoked=cert.revoked_at is not None)
     fonts = certificate_pdf.prepare_fonts(Path(current_app.instance_path) / "fonts")
     response = Response(certificate_pdf.render(view, fonts), mimetype="application/pdf")
@@ -253,21 +136,6 @@ def _malformed(typed: str) -> tuple[str, int]:
     return render_template("certificates/verify_form.html", typed=typed, malformed=True), 404
 
 
-def _status_json(result: certificates.Verification) -> dict[str, Any]:
-    body: dict[str, Any] = {"number": result.number, "status": result.status}
-    cert = result.certificate
-    if cert is not None and result.status in ("valid", "revoked"):
-        body.update({
-            "holder": cert.holder_name, "course": cert.course_title, "issued": certs.iso_utc(cert.issued_at),
-            "issuer": cert.issuer_name, "level": cert.level,
-            "competencies": [{"code": c, "name": n} for c, n in _competencies(cert.competencies)],
-        })
-        if cert.revoked_at is not None:
-            body["revoked"] = {"at": certs.iso_utc(cert.revoked_at.astimezone(timezone.utc)),
-                               "reason": cert.revoked_reason}
-    return body
-
-
 @bp.route("/verify/holder", methods=["GET", "POST"])
 def holder_check() -> str | Response | tuple[str, int]:
     """Whether a certificate belongs to the person with a given ID number, answered on the server only: a POST
@@ -284,15 +152,15 @@ def holder_check() -> str | Response | tuple[str, int]:
         person_hash = idnumber.keyed_hash(form.id_number.data or "",
                                           str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
         form.id_number.data = ""  # never echoed back
-        client = _client_digest()
-        if (blocked := _holder_check_limited(parsed)) is not None:
-            if _first_refusal_this_hour(client):
+        client = client_digest()
+        if (blocked := holder_check_limited(parsed)) is not None:
+            if first_refusal_this_hour(client):
                 certificates.record_holder_check(db.session, number, client, "limited", now())
                 db.session.commit()
             return blocked
         result = certificates.confirm_holder(db.session, number, person_hash, client, now())
         db.session.commit()
-        _count_against_certificate(parsed, result)
+        count_against_certificate(parsed, result)
         current_app.logger.info("holder check of a certificate: %s", result)
         form.number.data = number
     return render_template("certificates/holder_check.html", form=form, result=result,
@@ -321,7 +189,7 @@ def status_list(list_number: int) -> Response:
 def verify_json(number: str) -> Response | tuple[Response, int]:
     """The certificate's status as JSON (the `credentialStatus` of the Open Badges credential points here)."""
     result = certificates.verify_number(db.session, number)
-    return jsonify(_status_json(result)), 404 if result.status == "unknown" else 200
+    return jsonify(status_json(result)), 404 if result.status == "unknown" else 200
 
 
 @bp.get("/verify/<number>")
@@ -332,7 +200,7 @@ def verify(number: str) -> str | Response | tuple[str, int]:
     if result.certificate is not None and number != result.number:
         return redirect(url_for("certificates.verify", number=result.number))  # type: ignore[return-value]
     page = render_template("certificates/verify.html", result=result, cert=result.certificate,
-                           issued_on=_local_date(result.certificate) if result.certificate else "")
+                           issued_on=local_date(result.certificate) if result.certificate else "")
     return page, 404 if result.status == "unknown" else 200
 
 
