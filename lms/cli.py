@@ -180,7 +180,7 @@ def vneid_group() -> None:
 @with_appcontext
 def vneid_registry(count: int, seed: int | None) -> None:
     """Write a new fictional citizen registry (<instance>/vneid/registry.json)."""
-    from .vneid import registry
+    from .vneid_stub import registry
 
     path = Path(current_app.instance_path) / "vneid" / "registry.json"
     citizens = registry.generate(count, seed)
@@ -192,7 +192,7 @@ def vneid_registry(count: int, seed: int | None) -> None:
 @vneid_group.command("citizens")
 def vneid_citizens() -> None:
     """Print the fixed demo citizens: ID number, passcode, level, locked."""
-    from .vneid.registry import demo_citizens
+    from .vneid_stub.registry import demo_citizens
 
     for c in demo_citizens():
         state = "LOCKED" if c.locked else "active"
@@ -209,7 +209,7 @@ def vneid_serve(host: str, port: int) -> None:
     """Run the stub as its own process (issuer http://HOST:PORT/vneid), same instance folder."""
     from werkzeug.serving import run_simple
 
-    from .vneid import create_stub_app
+    from .vneid_stub import create_stub_app
 
     click.echo(f"VNeID stub (simulation): http://{host}:{port}/vneid/.well-known/openid-configuration")
     run_simple(host, port, create_stub_app(current_app.instance_path), threaded=True)

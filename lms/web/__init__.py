@@ -66,7 +66,7 @@ def register(app: Flask) -> None:
     for module in (core, auth, catalog, quiz, learner, certificates):
         app.register_blueprint(module.bp)
     if app.config.get("VNEID_STUB_ENABLED"):
-        from ..vneid.views import bp as vneid_bp
+        from ..vneid_stub.views import bp as vneid_bp
         app.register_blueprint(vneid_bp)
     errors.register(app)
 
