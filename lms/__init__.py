@@ -20,4 +20,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     from .web import register
     register(app)
+    if app.config.get("VNEID_STUB_ENABLED"):  # the stand-in identity provider, at /vneid (demo mode only)
+        from .vneid_stub.views import bp as vneid_stub_bp
+        app.register_blueprint(vneid_stub_bp)
+    from .cli import register_commands
+    register_commands(app)
     return app

@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import write_intent
-from .extensions import db
-from .models import utcnow
+from ..db import write_intent
+from ..extensions import db
+from ..models import utcnow
 
 
 @click.group("certificates")
@@ -27,7 +27,7 @@ def _unusable(message: str) -> None:
 
 
 def _jwks_file(path: Path) -> dict[str, dict[str, Any]]:
-    from .domain import strict_json
+    from ..domain import strict_json
 
     try:
         data = strict_json.loads(path.read_bytes())
@@ -60,7 +60,7 @@ def _fetch(url: str) -> bytes:
 def _list_status(document: dict[str, Any], keys: dict[str, dict[str, Any]], list_file: Path | None,
                  fetch: bool) -> Any:
     """The credential's revocation status read from the status list file or the fetched list."""
-    from .domain import openbadges, statuslist, strict_json
+    from ..domain import openbadges, statuslist, strict_json
 
     entry = statuslist.status_entry(document)
     if entry is None:
@@ -101,8 +101,8 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
     """Check an Open Badges credential file; print VALID, REVOKED, SUPERSEDED or INVALID and what was
     checked. Exit 0 only if VALID, 1 for any other verdict, 2 when the input cannot be used (unreadable file,
     keys that are not a JWKS, bad options)."""
-    from .domain import openbadges, strict_json
-    from .services import certificates
+    from ..domain import openbadges, strict_json
+    from ..services import certificates
 
     try:
         raw = file.read_bytes()
@@ -161,7 +161,7 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
 def reissue_command() -> None:
     """Re-sign, under the same number, every credential made in an older form (the first form carried a
     guessable hash of the ID number); the old ones are recorded as superseded. Safe to run again."""
-    from .services import certificates
+    from ..services import certificates
 
     settings = certificates.Settings.from_config(current_app.config, "http://localhost")
     token = write_intent.set(True)
@@ -183,7 +183,7 @@ def reissue_command() -> None:
 @with_appcontext
 def revoke_command(number: str, reason: str) -> None:
     """Revoke the certificate NUMBER with a reason."""
-    from .services import certificates
+    from ..services import certificates
 
     token = write_intent.set(True)
     try:
@@ -201,7 +201,7 @@ def revoke_command(number: str, reason: str) -> None:
 @with_appcontext
 def rotate_command() -> None:
     """Retire the current signing key (it stays published) and make a new one."""
-    from .services import certificates
+    from ..services import certificates
 
     token = write_intent.set(True)
     try:
@@ -217,7 +217,7 @@ def rotate_command() -> None:
 @with_appcontext
 def list_command(limit: int) -> None:
     """The most recent certificates: number, status, date, holder, course."""
-    from .services import certificates
+    from ..services import certificates
 
     for cert in certificates.latest(db.session, limit):
         status = "revoked" if cert.revoked_at else "valid"
