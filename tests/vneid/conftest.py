@@ -20,7 +20,7 @@ from werkzeug.test import TestResponse
 from lms.vneid_stub import create_stub_app, default_client_secret
 from lms.vneid_stub import registry as stub_registry
 from lms.vneid_stub.registry import DemoCitizen
-from lms.vneid_stub.server import Stub
+from lms.vneid_stub.state import Stub
 from tests.conftest import csrf_token
 from tests.vneid.support import install_registry, write_cheap_registry
 
