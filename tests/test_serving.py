@@ -53,7 +53,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
     with 2 workers; stopped (and killed if it must be) afterwards."""
     instance = tmp_path_factory.mktemp("served")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "GUNICORN_", "GRANIAN_"))}
-    env.update(LMS_INSTANCE_PATH=str(instance), LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
+    env.update(LMS_MODE="demo", LMS_INSTANCE_PATH=str(instance),
+               LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
                LMS_CONTENT_DIR=str(REPO),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     for args in (["db", "upgrade"], ["import"]):
