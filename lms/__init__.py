@@ -1,5 +1,6 @@
-"""Học Vụ Số: a lightweight, self-hosted MOOC platform. `create_app` wires extensions, blueprints,
-error handlers and CLI commands; everything else lives in the domain, services and web packages."""
+"""Học Vụ Số: a lightweight, self-hosted MOOC platform. `create_app` is where the parts meet: the web layer
+(extensions, blueprints, error handlers), the VNeID stub when enabled, and the CLI commands; everything else
+lives in the domain, services and web packages (docs/architecture.md, Layers)."""
 from __future__ import annotations
 
 from pathlib import Path
