@@ -1,5 +1,6 @@
-"""Học Vụ Số: a lightweight, self-hosted MOOC platform. `create_app` wires extensions, blueprints,
-error handlers and CLI commands; everything else lives in the domain, services and web packages."""
+"""Học Vụ Số: a lightweight, self-hosted MOOC platform. `create_app` is where the parts meet: the web layer
+(extensions, blueprints, error handlers), the VNeID stub when enabled, and the CLI commands; everything else
+lives in the domain, services and web packages (docs/architecture.md, Layers)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,4 +21,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     from .web import register
     register(app)
+    if app.config.get("VNEID_STUB_ENABLED"):  # the stand-in identity provider, at /vneid (demo mode only)
+        from .vneid_stub.views import bp as vneid_stub_bp
+        app.register_blueprint(vneid_stub_bp)
+    from .cli import register_commands
+    register_commands(app)
     return app

@@ -57,12 +57,13 @@ DEFAULTS: dict[str, Any] = {
     # demo mode also localhost and 127.0.0.1.
     "TRUSTED_HOSTS": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
-    # The VNeID stub (lms/vneid, docs/vneid-stub.md): an OpenID provider mounted at /vneid for development.
+    # The VNeID stub (lms/vneid_stub, docs/vneid-stub.md): an OpenID provider mounted at /vneid in demo mode.
     "VNEID_STUB_ENABLED": None,  # default: on in demo mode; production refuses to start with it on
     "VNEID_STUB_ISSUER": None,  # default: PUBLIC_URL/vneid (embedded), the request's host (standalone)
     "VNEID_STUB_CLIENTS": None,  # default: client "hocvuso-lms", secret derived from SECRET_KEY
     "VNEID_STUB_CODE_TTL": 60,  # seconds an authorization code stays valid
-    # The platform as an OpenID Connect client of VNeID (lms/web/auth/vneid.py, docs/identity.md).
+    # The platform's identity login, an OpenID Connect client of VNeID (lms/web/auth/identity_login.py,
+    # lms/web/auth/oidc_client.py, docs/identity.md).
     "VNEID_DISCOVERY_URL": None,  # None: the embedded stub of this app at /vneid, called in-process
     "VNEID_CLIENT_ID": "hocvuso-lms",
     "VNEID_CLIENT_SECRET": None,  # default: derived from SECRET_KEY, like the stub's default client
@@ -148,7 +149,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     if not config["IDENTITY_KEY"]:
         config["IDENTITY_KEY"] = _instance_secret(instance_path / "identity_key")
     if not config["VNEID_CLIENT_SECRET"]:
-        # The same derivation as the stub's default client (lms.vneid.clients.default_client_secret).
+        # The same derivation as the stub's default client (lms.vneid_stub.clients.default_client_secret).
         config["VNEID_CLIENT_SECRET"] = _derived_client_secret(str(config["SECRET_KEY"]))
     if not demo:
         problems = production_problems(config, explicit_secret)

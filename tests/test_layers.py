@@ -1,40 +1,41 @@
-"""The layers stay honest: pure domain code imports neither Flask nor SQLAlchemy, services and models never
-import Flask, and services never commit (the caller owns the transaction)."""
+"""The layers stay honest. The import rules are import-linter contracts in setup.cfg (`[importlinter:…]`,
+docs/architecture.md): this test runs `lint-imports` on them, so `pytest` alone fails on a broken one, and
+.ci/test runs it once more before the suite. What is not an import rule is checked here: services never
+commit (the caller owns the transaction)."""
 from __future__ import annotations
 
 import ast
+import configparser
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 
-import pytest
-
-LMS = Path(__file__).resolve().parent.parent / "lms"
-
-RULES = {
-    "domain": ("flask", "flask_login", "flask_wtf", "flask_babel", "werkzeug", "sqlalchemy"),
-    "services": ("flask", "flask_login", "flask_wtf", "flask_babel"),
-    "models": ("flask", "flask_login", "flask_wtf", "flask_babel"),
-}
+REPO = Path(__file__).resolve().parent.parent
+LMS = REPO / "lms"
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
-    return found
+def _contracts() -> list[str]:
+    """The contract names declared in setup.cfg."""
+    config = configparser.ConfigParser()
+    config.read(REPO / "setup.cfg", encoding="utf-8")
+    return [config[s]["name"] for s in config.sections() if s.startswith("importlinter:contract:")]
 
 
-@pytest.mark.parametrize("layer", sorted(RULES))
-def test_layer_imports(layer: str) -> None:
-    """No module of the layer imports a forbidden package."""
-    files = sorted((LMS / layer).rglob("*.py"))
-    assert files, f"no modules found in lms/{layer}"
-    offenders = {f"{p.relative_to(LMS)}: {sorted(_imports(p) & set(RULES[layer]))}"
-                 for p in files if _imports(p) & set(RULES[layer])}
-    assert not offenders, f"lms/{layer} must not import {RULES[layer]}: {sorted(offenders)}"
+def test_import_contracts_are_kept() -> None:
+    """`lint-imports` checks every contract of setup.cfg and keeps them all."""
+    contracts = _contracts()
+    assert len(contracts) >= 7, f"the import contracts are missing from setup.cfg: {contracts}"
+    lint_imports = Path(sys.executable).parent / "lint-imports"
+    run = subprocess.run([str(lint_imports), "--no-cache"], cwd=REPO, capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "COLUMNS": "200"})  # no wrapped contract names
+    output = run.stdout + run.stderr
+    broken = re.findall(r"^(.+) BROKEN$", output, re.M)
+    assert run.returncode == 0, f"lint-imports: broken contract(s) {broken} (setup.cfg):\n{output}"
+    assert re.search(rf"^Contracts: {len(contracts)} kept, 0 broken\.$", output, re.M), output
+    for name in contracts:
+        assert f"{name} KEPT" in output, f"contract {name!r} was not reported as kept:\n{output}"
 
 
 def test_services_never_commit() -> None:

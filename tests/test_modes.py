@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from lms import config, create_app
-from lms.vneid import default_client_secret
+from lms.vneid_stub import default_client_secret
 
 PRODUCTION: dict[str, Any] = {
     "LMS_MODE": "production", "SECRET_KEY": "a-real-secret-from-the-operator-0123456789",
@@ -86,7 +86,7 @@ def test_unknown_mode_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_standalone_stub_runs_only_in_demo_mode(tmp_path: Path) -> None:
-    from lms.vneid import create_stub_app
+    from lms.vneid_stub import create_stub_app
 
     with pytest.raises(RuntimeError, match="LMS_MODE=demo"):
         create_stub_app(str(tmp_path / "instance"), dict(PRODUCTION))

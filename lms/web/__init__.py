@@ -69,9 +69,6 @@ def register(app: Flask) -> None:
     from . import auth, catalog, certificates, core, errors, learner, quiz
     for module in (core, auth, catalog, quiz, learner, certificates):
         app.register_blueprint(module.bp)
-    if app.config.get("VNEID_STUB_ENABLED"):
-        from ..vneid.views import bp as vneid_bp
-        app.register_blueprint(vneid_bp)
     errors.register(app)
 
     from .helpers import template_globals
@@ -98,6 +95,3 @@ def register(app: Flask) -> None:
             response.headers["Cache-Control"] = "private, no-store"
         response.headers["Content-Language"] = str(get_locale())
         return response
-
-    from ..cli import register_commands
-    register_commands(app)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from lms.domain import idnumber
 from lms.models import Certificate, User
-from lms.vneid.registry import demo_citizens
+from lms.vneid_stub.registry import demo_citizens
 from tests.certificates.conftest import SCHEMA
 
 from .browsing import MOBILE, TIMEOUT_MS, Auditor, Browse

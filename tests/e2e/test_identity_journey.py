@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from lms.vneid.registry import demo_citizens
+from lms.vneid_stub.registry import demo_citizens
 
 from .browsing import Auditor, Browse
 from .conftest import LiveServer

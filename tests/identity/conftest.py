@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from lms.models import User
-from lms.vneid import registry as stub_registry
-from lms.vneid.registry import DemoCitizen
+from lms.vneid_stub import registry as stub_registry
+from lms.vneid_stub.registry import DemoCitizen
 from tests.conftest import Auth, csrf_token
 from tests.vneid.support import install_registry, write_cheap_registry
 from tests.web.pages import page, vi

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lms import config
-from lms.vneid import default_client_secret
+from lms.vneid_stub import default_client_secret
 
 
 def test_identity_key_is_made_once_into_the_instance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from lms.domain import idnumber
-from lms.vneid import registry as stub_registry
+from lms.vneid_stub import registry as stub_registry
 from tests.conftest import Auth, csrf_token
 from tests.identity.conftest import A, B, C, Vneid, snapshot, user_row
 from tests.web.pages import page, vi

@@ -1,5 +1,5 @@
 """The client's checks of an ID token and of the identity it carries, with tokens signed by the stub's own
-key (lms.vneid.keys) and then altered one property at a time. No app, no network."""
+key (lms.vneid_stub.keys) and then altered one property at a time. No app, no network."""
 from __future__ import annotations
 
 import base64
@@ -17,7 +17,7 @@ from joserfc.jwk import RSAKey
 from lms.domain import idnumber
 from lms.domain.verified_identity import (TokenRejected, VerifiedIdentity, identity_from_claims,
                                           verify_id_token)
-from lms.vneid import keys
+from lms.vneid_stub import keys
 from tests.identity.conftest import A
 
 ISSUER = "http://localhost/vneid"

@@ -12,7 +12,7 @@ from lms.domain.verified_identity import VerifiedIdentity
 from lms.models import User
 from lms.services import identity as identities
 from lms.services.identity import IdentityRecord, IdentityRefused
-from lms.vneid.registry import DemoCitizen
+from lms.vneid_stub.registry import DemoCitizen
 from tests.identity.conftest import A, B
 
 KEY = b"identity-key"

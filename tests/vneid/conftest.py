@@ -17,10 +17,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from lms.vneid import create_stub_app, default_client_secret
-from lms.vneid import registry as stub_registry
-from lms.vneid.registry import DemoCitizen
-from lms.vneid.server import Stub
+from lms.vneid_stub import create_stub_app, default_client_secret
+from lms.vneid_stub import registry as stub_registry
+from lms.vneid_stub.registry import DemoCitizen
+from lms.vneid_stub.state import Stub
 from tests.conftest import csrf_token
 from tests.vneid.support import install_registry, write_cheap_registry
 

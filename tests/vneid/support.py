@@ -8,7 +8,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.security import generate_password_hash
 
-from lms.vneid import registry as stub_registry
+from lms.vneid_stub import registry as stub_registry
 
 
 def write_cheap_registry(path: Path, count: int, seed: int) -> Path:

@@ -21,7 +21,7 @@ from itsdangerous import base64_decode
 from sqlalchemy import Engine, inspect, text
 
 from lms import create_app
-from lms.vneid import create_stub_app
+from lms.vneid_stub import create_stub_app
 from tests.conftest import REPO
 from tests.vneid.conftest import SECRET_KEY, A, B, C, Provider, install_registry
 
@@ -157,12 +157,13 @@ def _free_port() -> int:
 
 
 def test_runs_as_its_own_process(tmp_path: Path) -> None:
-    """`python -m lms.vneid --port N` serves discovery and JWKS over real HTTP; issuer
+    """`python -m lms.vneid_stub --port N` serves discovery and JWKS over real HTTP; issuer
     http://127.0.0.1:N/vneid."""
     port = _free_port()
     env = {**os.environ, "LMS_SECRET_KEY": SECRET_KEY}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lms.vneid", "--port", str(port), "--instance", str(tmp_path / "instance")],
+        [sys.executable, "-m", "lms.vneid_stub", "--port", str(port),
+         "--instance", str(tmp_path / "instance")],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/vneid"
     try:

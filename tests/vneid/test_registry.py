@@ -11,8 +11,8 @@ from werkzeug.security import generate_password_hash
 
 from lms.domain import idnumber
 from lms.domain.framework import provinces
-from lms.vneid import registry
-from lms.vneid.registry import LoginRefused, Registry, RegistryFile
+from lms.vneid_stub import registry
+from lms.vneid_stub.registry import LoginRefused, Registry, RegistryFile
 
 
 def test_demo_citizens_are_the_documented_ones() -> None:

@@ -78,7 +78,7 @@ def test_client_secret_post(provider: Provider) -> None:
 
 def test_pairwise_subject(tmp_path_factory: pytest.TempPathFactory, registry_json: Any) -> None:
     """The subject is stable for a citizen and client, and differs between clients and citizens."""
-    from lms.vneid import create_stub_app
+    from lms.vneid_stub import create_stub_app
     from tests.vneid.conftest import SECRET_KEY, install_registry
 
     clients = [{"client_id": cid, "client_secret": f"secret-{cid}",
@@ -144,7 +144,7 @@ def test_code_expires_after_its_ttl(provider: Provider) -> None:
 
 def test_code_ttl_is_configurable(tmp_path_factory: pytest.TempPathFactory, registry_json: Any) -> None:
     """VNEID_STUB_CODE_TTL = 0 makes every code expired at once."""
-    from lms.vneid import create_stub_app
+    from lms.vneid_stub import create_stub_app
     from tests.vneid.conftest import SECRET_KEY, install_registry
 
     app = create_stub_app(str(tmp_path_factory.mktemp("ttl")),

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from lms.vneid import default_client_secret, keys
-from lms.vneid.clients import Client, load_clients, redirect_uri_matches
+from lms.vneid_stub import default_client_secret, keys
+from lms.vneid_stub.clients import Client, load_clients, redirect_uri_matches
 
 ANY_PORT = "http://127.0.0.1:*/auth/vneid/callback"
 

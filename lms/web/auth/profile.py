@@ -14,7 +14,7 @@ from ...services import identity as identities
 from ...services import sessions
 from ...services.accounts import password_matches
 from ..helpers import ActionForm
-from . import vneid_client
+from . import oidc_client
 from .forms import ChangePasswordForm, SetPasswordForm
 from .views import _failed, bp, end_login
 
@@ -39,7 +39,7 @@ def _page(form: SetPasswordForm | None = None, change: ChangePasswordForm | None
         "auth/profile.html", user=user, place=_place(user.province_code, user.commune_code),
         form=form or SetPasswordForm(personal=personal(user)),
         change=change or ChangePasswordForm(personal=personal(user)), end_form=ActionForm(),
-        has_password=identities.has_password(user), vneid=vneid_client.available(),
+        has_password=identities.has_password(user), vneid=oidc_client.available(),
         min_level=int(current_app.config.get("CERTIFICATE_MIN_LEVEL", 2)))
 
 

@@ -15,7 +15,7 @@ from ...models import User
 from ...services import accounts, sessions
 from ...services.learning import Refused
 from ..helpers import ActionForm, now, safe_next
-from . import vneid_client
+from . import oidc_client
 from .forms import LoginForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
@@ -141,7 +141,7 @@ def login() -> str | Response:
         else:
             fresh_login(user, remember=bool(form.remember.data))
             return _remember_device(redirect(_next_url()), _typed_login())
-    return render_template("auth/login.html", form=form, vneid=vneid_client.available())
+    return render_template("auth/login.html", form=form, vneid=oidc_client.available())
 
 
 @bp.post("/logout")

@@ -1,34 +1,25 @@
-"""The assembled VNeID stub: `Stub`, the per-app state (clients, citizen registry, store, keys, clock,
-pairwise subjects, the claims a scope releases, discovery); the Authlib authorization server bound to it,
-with the grants of `grants.py`; and the token and userinfo side (access tokens seen at one instant, the
-Bearer token validator, the userinfo endpoint)."""
+"""The stub's state for one Flask app: `Stub` holds the clients, the citizen registry, the store, the keys,
+the clock, the pairwise subjects, the claims a scope releases and the discovery document; `stub()` is the
+current app's. The grants (grants.py) and the server (server.py) depend on it, never the other way round."""
 from __future__ import annotations
 
 import hashlib
 import hmac
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from authlib.integrations.flask_oauth2 import AuthorizationServer, ResourceProtector
-from authlib.oauth2.rfc6749 import TokenMixin
 from authlib.oauth2.rfc6749.util import scope_to_list
-from authlib.oauth2.rfc6750 import BearerTokenValidator
-from authlib.oidc.core import UserInfo, UserInfoEndpoint
+from authlib.oidc.core import UserInfo
 from flask import current_app, g, url_for
 from joserfc.jwk import RSAKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import keys
-from .clients import IDENTITY_CLAIMS, SCOPE_CLAIMS, SCOPES, Client, Principal, load_clients
-from .grants import CodeGrant, S256CodeChallenge, StubOpenIDCode
-from .models import AccessToken, Store, digest
+from .clients import IDENTITY_CLAIMS, SCOPE_CLAIMS, SCOPES, Principal, load_clients
+from .models import Store
 from .registry import Citizen, RegistryFile
-
-ACCESS_TOKEN_TTL = 300
 
 
 class Stub:
@@ -46,7 +37,6 @@ class Stub:
         self._lock = threading.Lock()
         self._key: RSAKey | None = None
         self._subject_key: bytes | None = None
-        self.server = StubAuthorizationServer(self)
 
     @property
     def key(self) -> RSAKey:
@@ -121,91 +111,6 @@ class Stub:
 
     def dispose(self) -> None:
         self.store.dispose()
-
-
-class StubAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
-    """Authlib's Flask authorization server bound to one `Stub` (not to app.config: settings come from it)."""
-
-    def __init__(self, stub: Stub) -> None:
-        super().__init__()
-        self.stub = stub
-        self.load_config({"OAUTH2_TOKEN_EXPIRES_IN": {"authorization_code": ACCESS_TOKEN_TTL}})
-        self.scopes_supported = list(SCOPES)
-        self.register_grant(CodeGrant, [S256CodeChallenge(required=True), StubOpenIDCode(stub)])
-        protector = ResourceProtector()
-        protector.register_token_validator(StubTokenValidator(stub))
-        self.register_endpoint(StubUserInfoEndpoint(resource_protector=protector))
-
-    def query_client(self, client_id: str) -> Client | None:
-        return self.stub.clients.get(client_id)
-
-    def save_token(self, token: dict[str, Any], request: Any) -> None:
-        self.stub.db().add(AccessToken(
-            token_hash=digest(token["access_token"]), client_id=request.client.client_id,
-            scope=token["scope"], citizen_uid=request.user.citizen.uid, code_id=request.authorization_code.id,
-            issued_at=self.stub.clock(), expires_in=int(token["expires_in"]), revoked=False))
-
-
-@dataclass(frozen=True)
-class IssuedToken(TokenMixin):  # type: ignore[misc]
-    """An access token row seen at one instant of the stub's clock."""
-
-    row: AccessToken
-    stub: Stub
-    now: float
-
-    def _citizen(self) -> Citizen | None:
-        return self.stub.registry.get().by_uid(self.row.citizen_uid)
-
-    def check_client(self, client: Client) -> bool:
-        return client.client_id == self.row.client_id
-
-    def get_scope(self) -> str:
-        return self.row.scope
-
-    @property
-    def scope(self) -> str:  # read directly by Authlib's UserInfoEndpoint
-        return self.row.scope
-
-    def get_expires_in(self) -> int:
-        return self.row.expires_in
-
-    def is_expired(self) -> bool:
-        return self.now >= self.row.issued_at + self.row.expires_in
-
-    def is_revoked(self) -> bool:
-        citizen = self._citizen()
-        return self.row.revoked or citizen is None or citizen.locked
-
-    def get_user(self) -> Principal:
-        citizen = self._citizen()
-        assert citizen is not None  # is_revoked() was checked first
-        return Principal(citizen, self.row.client_id)
-
-    def get_client(self) -> Client:
-        return self.stub.clients[self.row.client_id]
-
-
-class StubTokenValidator(BearerTokenValidator):  # type: ignore[misc]
-    def __init__(self, stub: Stub) -> None:
-        super().__init__()
-        self.stub = stub
-
-    def authenticate_token(self, token_string: str) -> IssuedToken | None:
-        row = self.stub.db().scalar(select(AccessToken).where(AccessToken.token_hash == digest(token_string)))
-        if row is None or row.client_id not in self.stub.clients:
-            return None
-        return IssuedToken(row, self.stub, self.stub.clock())
-
-
-class StubUserInfoEndpoint(UserInfoEndpoint):  # type: ignore[misc]
-    server: StubAuthorizationServer
-
-    def generate_user_info(self, user: Principal, scope: str) -> UserInfo:
-        return self.server.stub.user_info(user, scope)
-
-    def get_issuer(self) -> str:
-        return self.server.stub.issuer()
 
 
 def stub() -> Stub:

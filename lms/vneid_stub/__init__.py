@@ -1,8 +1,11 @@
-"""The VNeID stub: a small OpenID Connect provider that mimics the national e-ID for development and tests.
+"""The VNeID stub: a stand-in identity provider, a small OpenID Connect provider that mimics the national
+e-ID for development and tests. It is not the platform's login: that is the client side, lms/web/auth/
+(identity_login.py, oidc_client.py), which talks to this stub or to the real provider over OpenID Connect.
 
-Embedded (default): the platform mounts blueprint `vneid` at /vneid when VNEID_STUB_ENABLED. Standalone:
+Embedded (demo mode): the app factory mounts blueprint `vneid` at /vneid when VNEID_STUB_ENABLED. Standalone:
 `create_stub_app` builds a separate Flask app with the same blueprint (`lms vneid serve --port 5001` or
-`python -m lms.vneid --port 5001`). Its state lives in `<instance>/vneid/`, never in the platform database.
+`python -m lms.vneid_stub --port 5001`). Its state lives in `<instance>/vneid/`, never in the platform
+database.
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from . import keys
 from .forms import ConsentForm, LoginForm
 from .registry import Citizen, LoginRefused, demo_citizens
 from .clients import SCOPE_CLAIMS, Principal
-from .server import Stub, stub
+from .server import authorization_server, install
+from .state import Stub, stub
 
 bp = Blueprint("vneid", __name__, url_prefix="/vneid", template_folder="../templates")
 
@@ -44,7 +45,7 @@ LOCKED = ("Tài khoản định danh điện tử này đang bị khóa, nên kh
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    state.app.extensions["vneid"] = Stub(state.app.instance_path, state.app.config)
+    install(state.app)
 
 
 @bp.teardown_request
@@ -152,10 +153,10 @@ def _consent_rows(citizen: Citizen, scope: str) -> list[tuple[str, str]]:
             for name, claims in SCOPE_CLAIMS.items() if name in scopes for claim in claims]
 
 
-def _authorization_error(s: Stub, error: OAuth2Error) -> Response | tuple[str, int]:
+def _authorization_error(error: OAuth2Error) -> Response | tuple[str, int]:
     """Errors go back to the client when its redirect URI is known to be its own; otherwise they are shown."""
     if error.redirect_uri:
-        response: Response = s.server.handle_error_response(None, error)
+        response: Response = authorization_server().handle_error_response(None, error)
         return response
     if error.error == "invalid_client":
         message = "Ứng dụng yêu cầu đăng nhập chưa được đăng ký với VNeID (mô phỏng)."
@@ -168,18 +169,18 @@ def _authorization_error(s: Stub, error: OAuth2Error) -> Response | tuple[str, i
 @bp.route("/authorize", methods=["GET", "POST"])
 def authorize() -> Any:
     """Authorization endpoint: log in with ID number and passcode, then consent; ends at the client."""
-    s = stub()
+    s, server = stub(), authorization_server()
     pending = _pending_citizen(s)
     try:
-        grant = s.server.get_consent_grant(end_user=pending[0] if pending else None)
+        grant = server.get_consent_grant(end_user=pending[0] if pending else None)
     except OAuth2Error as error:
-        return _authorization_error(s, error)
+        return _authorization_error(error)
     g.vneid_form_targets = {_origin(grant.redirect_uri)}
     client = grant.client
 
     if request.method == "POST" and ("cancel" in request.form or "deny" in request.form):
         session.pop(PENDING, None)  # the forms' CSRF tokens were checked by CSRFProtect before this view
-        return s.server.create_authorization_response(grant_user=None, grant=grant)
+        return server.create_authorization_response(grant_user=None, grant=grant)
 
     if pending is None:
         form = LoginForm()
@@ -201,7 +202,7 @@ def authorize() -> Any:
     citizen, auth_time = pending
     form = ConsentForm()
     if form.validate_on_submit() and form.allow.data:
-        response = s.server.create_authorization_response(
+        response = server.create_authorization_response(
             grant_user=Principal(citizen, client.client_id, auth_time), grant=grant)
         s.db().commit()
         session.pop(PENDING, None)
@@ -215,8 +216,8 @@ def authorize() -> Any:
 def token() -> Response:
     """Token endpoint (back channel, client authentication instead of CSRF): code + PKCE verifier in,
     access token and ID token out."""
-    s = stub()
-    response: Response = s.server.create_token_response()
+    s, server = stub(), authorization_server()
+    response: Response = server.create_token_response()
     s.db().commit()  # the issued token and the used code; or the revocation that a replayed code causes
     return response
 
@@ -225,6 +226,6 @@ def token() -> Response:
 @csrf.exempt
 def userinfo() -> Response:
     """The identity claims of the bearer token's citizen, as the token's scope allows."""
-    response: Response = stub().server.create_endpoint_response("userinfo")
+    response: Response = authorization_server().create_endpoint_response("userinfo")
     return response
 

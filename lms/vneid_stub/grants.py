@@ -3,7 +3,7 @@ short-lived codes, replay revokes), PKCE S256 required of every client, and Open
 (nonce required and never reused, RS256 ID tokens with a key id)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, grants
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -15,18 +15,23 @@ from sqlalchemy import select, update
 from . import keys
 from .clients import Client, Principal
 from .models import AccessToken, AuthorizationCode, digest
-
-if TYPE_CHECKING:
-    from .server import Stub, StubAuthorizationServer
+from .state import Stub
 
 ID_TOKEN_TTL = 300
+
+
+class BoundServer(Protocol):
+    """What the grants need of the authorization server that runs them (server.StubAuthorizationServer):
+    the stub's state, so that this module does not import the server that imports it."""
+
+    stub: Stub
 
 
 class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     """Authorization code grant: state is required; codes are single use and short-lived."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-    server: StubAuthorizationServer
+    server: BoundServer
 
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()

@@ -1,4 +1,5 @@
-"""`python -m lms.vneid --port 5001`: the VNeID stub as its own process (issuer http://HOST:PORT/vneid)."""
+"""`python -m lms.vneid_stub --port 5001`: the VNeID stub as its own process (issuer
+http://HOST:PORT/vneid)."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,7 @@ from . import create_stub_app
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m lms.vneid",
+    parser = argparse.ArgumentParser(prog="python -m lms.vneid_stub",
                                      description="Run the VNeID stub (simulation).")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5001)

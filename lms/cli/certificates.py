@@ -10,9 +10,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from .db import write_intent
-from .extensions import db
-from .models import utcnow
+from ..db import write_intent
+from ..extensions import db
+from ..models import utcnow
 
 
 @click.group("certificates")
@@ -27,7 +27,7 @@ def _unusable(message: str) -> None:
 
 
 def _jwks_file(path: Path) -> dict[str, dict[str, Any]]:
-    from .domain import strict_json
+    from ..domain import strict_json
 
     try:
         data = strict_json.loads(path.read_bytes())
@@ -60,7 +60,7 @@ def _fetch(url: str) -> bytes:
 def _list_status(document: dict[str, Any], keys: dict[str, dict[str, Any]], list_file: Path | None,
                  fetch: bool) -> Any:
     """The credential's revocation status read from the status list file or the fetched list."""
-    from .domain import openbadges, statuslist, strict_json
+    from ..domain import openbadges, statuslist, strict_json
 
     entry = statuslist.status_entry(document)
     if entry is None:
@@ -103,8 +103,8 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
     keys that are not a JWKS, bad options), 3 when VALID but the status list asked for (--status-list,
     --fetch-status) could not be used (expired, forged, not the credential's, unreachable) and no database
     said the revocation: the revocation is unknown."""
-    from .domain import openbadges, strict_json
-    from .services import certificates
+    from ..domain import openbadges, strict_json
+    from ..services import certificates
 
     try:
         raw = file.read_bytes()
@@ -168,7 +168,7 @@ def verify_command(file: Path, keys_file: Path | None, list_file: Path | None, f
 def reissue_command() -> None:
     """Re-sign, under the same number, every credential made in an older form (the first form carried a
     guessable hash of the ID number); the old ones are recorded as superseded. Safe to run again."""
-    from .services import certificates
+    from ..services import certificates
 
     settings = certificates.Settings.from_config(current_app.config, "http://localhost")
     token = write_intent.set(True)
@@ -190,7 +190,7 @@ def reissue_command() -> None:
 @with_appcontext
 def revoke_command(number: str, reason: str) -> None:
     """Revoke the certificate NUMBER with a reason."""
-    from .services import certificates
+    from ..services import certificates
 
     token = write_intent.set(True)
     try:
@@ -208,7 +208,7 @@ def revoke_command(number: str, reason: str) -> None:
 @with_appcontext
 def rotate_command() -> None:
     """Retire the current signing key (it stays published) and make a new one."""
-    from .services import certificates
+    from ..services import certificates
 
     token = write_intent.set(True)
     try:
@@ -224,7 +224,7 @@ def rotate_command() -> None:
 @with_appcontext
 def list_command(limit: int) -> None:
     """The most recent certificates: number, status, date, holder, course."""
-    from .services import certificates
+    from ..services import certificates
 
     for cert in certificates.latest(db.session, limit):
         status = "revoked" if cert.revoked_at else "valid"

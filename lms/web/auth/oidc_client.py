@@ -1,4 +1,5 @@
-"""The platform as an OpenID Connect client of VNeID (authorization code + PKCE S256, state, nonce).
+"""The OpenID Connect client of the platform's identity login: the platform as a relying party of VNeID
+(authorization code + PKCE S256, state, nonce).
 
 HTTP goes through Authlib's httpx integration. With no VNEID_DISCOVERY_URL the provider is the stub embedded
 in this same app, reached in-process through a WSGI transport: real HTTP semantics and the real stub, but no

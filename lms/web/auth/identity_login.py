@@ -1,6 +1,7 @@
-"""Verify with VNeID (from the profile), log in with VNeID (from the login page) and reset a forgotten
-password by verifying again: start the flow, take the callback, and make the account a person's first time
-through.
+"""The platform's identity login (routes of the `auth` blueprint; the OpenID Connect client itself is
+oidc_client.py). Verify with VNeID (from the profile), log in with VNeID (from the login page) and reset a
+forgotten password by verifying again: start the flow, take the callback, and make the account a person's
+first time through.
 
 The raw personal ID number exists only in memory inside `_verified_record`: it is turned into an
 IdentityRecord (keyed hash and masked form) at once, and is never stored, logged, flashed or put in the
@@ -34,7 +35,7 @@ from ...services.identity import IdentityRecord, IdentityRefused
 from ...services.learning import Refused
 from ..certificates import certificate_settings
 from ..helpers import now
-from . import vneid_client
+from . import oidc_client
 from .forms import SetPasswordForm, VneidAccountForm
 from .views import _next_url, bp, fresh_login
 
@@ -90,8 +91,8 @@ def _person_taken(owner: Any) -> tuple[str, int]:
 def _start(purpose: str, back: str) -> Response:
     """Send the browser to VNeID with a fresh state, nonce and PKCE verifier remembered in the session."""
     try:
-        url, flow = vneid_client.begin()
-    except vneid_client.ProviderError:
+        url, flow = oidc_client.begin()
+    except oidc_client.ProviderError:
         log.warning("VNeID unavailable: discovery")
         flash(str(REFUSALS["discovery"][1]), "error")
         return redirect(back)
@@ -108,7 +109,7 @@ def _start(purpose: str, back: str) -> Response:
 @login_required
 def vneid_verify() -> Response:
     """Start verifying the logged-in account with VNeID."""
-    if not vneid_client.available():
+    if not oidc_client.available():
         abort(404)
     return _start("verify", url_for("auth.profile"))
 
@@ -118,7 +119,7 @@ def vneid_login() -> Response:
     """Start logging in with VNeID."""
     if current_user.is_authenticated:
         return redirect(url_for("learner.my_learning"))
-    if not vneid_client.available():
+    if not oidc_client.available():
         abort(404)
     return _start("login", url_for("auth.login"))
 
@@ -128,7 +129,7 @@ def forgot_password() -> str | Response:
     """Forgot the password: a verified account sets a new one after verifying again with VNeID."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.profile"))
-    return render_template("auth/forgot_password.html", vneid=vneid_client.available())
+    return render_template("auth/forgot_password.html", vneid=oidc_client.available())
 
 
 @bp.get("/auth/vneid/reset")
@@ -136,7 +137,7 @@ def vneid_reset() -> Response:
     """Start verifying with VNeID to set a new password."""
     if current_user.is_authenticated:
         return redirect(url_for("auth.profile"))
-    if not vneid_client.available():
+    if not oidc_client.available():
         abort(404)
     return _start("reset", url_for("auth.forgot_password"))
 
@@ -150,8 +151,8 @@ def _no_store(body: str, status: int = 200) -> Response:
 
 def _verified_record(code: str, saved: dict[str, Any]) -> IdentityRecord:
     """Exchange the code, verify the ID token and the ID number, and keep only the storable record."""
-    flow = vneid_client.Flow(state=saved["state"], nonce=saved["nonce"], verifier=saved["verifier"])
-    identity = identity_from_claims(vneid_client.finish(code, flow))
+    flow = oidc_client.Flow(state=saved["state"], nonce=saved["nonce"], verifier=saved["verifier"])
+    identity = identity_from_claims(oidc_client.finish(code, flow))
     return IdentityRecord.of(identity, str(current_app.config["IDENTITY_KEY"]).encode("utf-8"))
 
 
@@ -174,7 +175,7 @@ def vneid_callback() -> Response | tuple[str, int]:
         return _refused("provider", back=back)
     try:
         record = _verified_record(code, saved)
-    except vneid_client.ProviderError as error:
+    except oidc_client.ProviderError as error:
         return _refused(error.reason, back=back)
     except TokenRejected as rejected:
         return _refused(rejected.reason, back=back)

@@ -1,0 +1,91 @@
+"""`lms check`, `lms import`, `lms index`: the teachers' content, checked and published, and the search
+index."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .. import search as search_index
+from ..db import write_intent
+from ..domain import content
+from ..extensions import db
+from ..models import utcnow
+
+
+def _content_root(paths: tuple[Path, ...]) -> Path:
+    """The folder that holds courses/ and quizzes/: the configured one, or the one above the given paths."""
+    configured = Path(current_app.config["CONTENT_DIR"]).resolve()
+    for path in paths:
+        resolved = path.resolve()
+        if configured not in (resolved, *resolved.parents):
+            for parent in (resolved, *resolved.parents):
+                if parent.name in ("courses", "quizzes"):
+                    return parent.parent
+                if (parent / "courses").is_dir() or (parent / "quizzes").is_dir():
+                    return parent
+    return configured
+
+
+def _print_problems(result: content.CheckResult) -> None:
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+
+
+@click.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@with_appcontext
+def check_command(paths: tuple[Path, ...]) -> None:
+    """Check courses and quizzes; print every problem as path:line: message; exit 1 if any."""
+    root = _content_root(paths)
+    result = content.load(root, list(paths) or None)
+    _print_problems(result)
+    if result.problems:
+        click.echo(f"{len(result.problems)} lỗi / problem(s) found.", err=True)
+        sys.exit(1)
+    lessons = sum(len(c.lessons) for c in result.courses)
+    click.echo(f"OK: {len(result.courses)} khóa học / courses, {lessons} bài học / lessons, "
+               f"{result.quizzes} bài kiểm tra / quizzes — không có lỗi (no problems).")
+
+
+@click.command("import")
+@click.option("--skip-invalid", is_flag=True, help="Publish the valid courses even if others have errors.")
+@with_appcontext
+def import_command(skip_invalid: bool) -> None:
+    """Publish all content atomically: with any error nothing changes (unless --skip-invalid)."""
+    from ..services import catalog, publishing
+
+    root = Path(current_app.config["CONTENT_DIR"])
+    result = content.load(root)
+    _print_problems(result)
+    if result.problems and not skip_invalid:
+        click.echo(f"{len(result.problems)} lỗi: không có gì được xuất bản; phiên bản cũ vẫn giữ nguyên. "
+                   "(problems found: nothing was published; the live versions are unchanged)", err=True)
+        sys.exit(1)
+    token = write_intent.set(True)
+    try:
+        outcomes = publishing.publish(db.session, result.courses, utcnow())
+        db.session.commit()
+    finally:
+        write_intent.reset(token)
+    for o in outcomes:
+        click.echo(f"{o.slug}: {o.status} (v{o.version})")
+    for slug in sorted(result.failed_slugs):
+        click.echo(f"{slug}: skipped, the live version is unchanged", err=True)
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    click.echo(f"search index: {count} documents")
+    if result.problems:
+        sys.exit(1)
+
+
+@click.command("index")
+@with_appcontext
+def index_command() -> None:
+    """Rebuild this server's search index from the published content in the database."""
+    from ..services import catalog
+
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    click.echo(f"search index: {count} documents")
