@@ -165,6 +165,8 @@ def test_missing_content_folder_is_not_ok(app: Any, runner: Any, tmp_path: Path)
     app.config["CONTENT_DIR"] = str(tmp_path / "nowhere")
     assert run(runner) == (
         2, "", f"{tmp_path / 'nowhere'}: không tìm thấy tệp hay thư mục này (no such file or folder)\n")
+    (tmp_path / "nowhere").mkdir()
+    assert run(runner) == (2, "", f"{tmp_path / 'nowhere'}: không kiểm tra được: {EXPECTED}\n")
 
 
 def test_the_installed_lms_command(here: Path, tmp_path: Path) -> None:
