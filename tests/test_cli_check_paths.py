@@ -173,8 +173,9 @@ def test_the_installed_lms_command(here: Path, tmp_path: Path) -> None:
     """The same through the `lms` program itself, in its own process: exit codes and streams as a teacher sees them."""
     write(here / "drafts" / "quiz.md", QUIZ_WITH_FOUR_ERRORS)
     write(here / "notes.txt", "ghi chú\n")
-    env = {**os.environ, "LMS_MODE": "demo", "LMS_CONTENT_DIR": str(tmp_path / "empty-content"),
-           "LMS_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "LMS_INDEX_DIR": str(tmp_path / "index")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env.update(LMS_MODE="demo", LMS_INSTANCE_PATH=str(tmp_path / "instance"),
+               LMS_CONTENT_DIR=str(tmp_path / "empty-content"))
     (tmp_path / "empty-content" / "courses").mkdir(parents=True)
     lms = str(Path(sys.executable).with_name("lms"))
 
