@@ -11,23 +11,9 @@ from flask.cli import with_appcontext
 
 from .. import search as search_index
 from ..db import write_intent
-from ..domain import content
+from ..domain import content, sources
 from ..extensions import db
 from ..models import utcnow
-
-
-def _content_root(paths: tuple[Path, ...]) -> Path:
-    """The folder that holds courses/ and quizzes/: the configured one, or the one above the given paths."""
-    configured = Path(current_app.config["CONTENT_DIR"]).resolve()
-    for path in paths:
-        resolved = path.resolve()
-        if configured not in (resolved, *resolved.parents):
-            for parent in (resolved, *resolved.parents):
-                if parent.name in ("courses", "quizzes"):
-                    return parent.parent
-                if (parent / "courses").is_dir() or (parent / "quizzes").is_dir():
-                    return parent
-    return configured
 
 
 def _print_problems(result: content.CheckResult) -> None:
@@ -36,12 +22,16 @@ def _print_problems(result: content.CheckResult) -> None:
 
 
 @click.command("check")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @with_appcontext
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Check courses and quizzes; print every problem as path:line: message; exit 1 if any."""
-    root = _content_root(paths)
-    result = content.load(root, list(paths) or None)
+    """Check courses and quizzes (all, or each PATH as what it is); print every problem as path:line: message;
+    exit 1 if any, 2 if a PATH is not content or there is nothing to check."""
+    try:
+        result = sources.check(list(paths) or [Path(current_app.config["CONTENT_DIR"])])
+    except sources.NothingToCheck as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
     _print_problems(result)
     if result.problems:
         click.echo(f"{len(result.problems)} lỗi / problem(s) found.", err=True)

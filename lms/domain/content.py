@@ -66,12 +66,9 @@ class _CourseLoader:
     def read(self, path: Path) -> str:
         data = path.read_bytes()
         self.hash.update(self.rel(path).encode() + b"\0" + data + b"\0")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            self.problems.append(Problem(self.rel(path), line, "tệp không phải UTF-8 (file is not UTF-8)"))
-            return data.decode("utf-8", errors="replace")
+        text, problems = frontmatter.decode(self.rel(path), data)
+        self.problems += problems
+        return text
 
     def load(self) -> CompiledCourse | None:
         course_md = self.dir / "course.md"
@@ -166,7 +163,7 @@ class _CourseLoader:
                 self.problems.append(Problem(reader.path, line, "'required' phải là true hoặc false"))
                 required = True
             if path not in self.quiz_cache:
-                self.quiz_cache[path] = parse_quiz(self.rel(path), path.read_text(encoding="utf-8"), slug)
+                self.quiz_cache[path] = read_quiz(path, self.rel(path), slug)
             refs.append((path, slug, required))
             self.quiz_files[path] = slug
         return refs
@@ -174,7 +171,7 @@ class _CourseLoader:
     def _index_lessons(self) -> None:
         seen_numbers: dict[str, str] = {}
         for path in sorted(self.dir.glob("*.md")):
-            if path.name == "course.md":
+            if path.name == "course.md" or not path.is_file():
                 continue
             match = _LESSON_FILE.match(path.name)
             if not match:
@@ -263,18 +260,42 @@ class _CourseLoader:
         return f"../../media/{sha}{target.suffix.lower()}"
 
 
+def read_quiz(path: Path, shown: str, slug: str) -> tuple[ParsedQuiz | None, list[Problem]]:
+    """Parse one quiz file; problems name it `shown`. Bytes that are not clean UTF-8 are problems too."""
+    text, problems = frontmatter.decode(shown, path.read_bytes())
+    quiz, more = parse_quiz(shown, text, slug)
+    return quiz, problems + more
+
+
+def course_folders(courses_dir: Path) -> list[Path]:
+    """The course folders in a `courses/` folder (every sub-folder is one), in name order."""
+    return sorted(p for p in courses_dir.glob("*") if p.is_dir()) if courses_dir.is_dir() else []
+
+
+def quiz_files(quizzes_dir: Path) -> list[Path]:
+    """The quiz files in a `quizzes/` folder, in name order."""
+    return sorted(p for p in quizzes_dir.glob("*.md") if p.is_file()) if quizzes_dir.is_dir() else []
+
+
 def load(root: Path, only: list[Path] | None = None) -> CheckResult:
     """Load and check every course under `root/courses` (or only the given course folders / quiz files).
 
     Quizzes that no course attaches are still checked. Returns compiled courses, with problems for all.
     """
     root = root.resolve()
-    course_dirs = sorted(p for p in (root / "courses").glob("*") if p.is_dir()) if (root / "courses").is_dir() else []
-    quiz_files = sorted((root / "quizzes").glob("*.md")) if (root / "quizzes").is_dir() else []
+    course_dirs = course_folders(root / "courses")
+    quizzes = quiz_files(root / "quizzes")
     if only is not None:
         wanted = [p.resolve() for p in only]
         course_dirs = [d for d in course_dirs if any(w in (d, root, root / "courses") or d in w.parents for w in wanted)]
-        quiz_files = [q for q in quiz_files if any(w in (q.resolve(), root, root / "quizzes") for w in wanted)]
+        quizzes = [q for q in quizzes if any(w in (q.resolve(), root, root / "quizzes") for w in wanted)]
+    return load_selected(root, course_dirs, quizzes)
+
+
+def load_selected(root: Path, course_dirs: list[Path], quizzes: list[Path]) -> CheckResult:
+    """Load and check these course folders and quiz files; quizzes that a course names are in `root/quizzes`,
+    and every problem names its file relative to `root`."""
+    root = root.resolve()
     cache: dict[Path, tuple[ParsedQuiz | None, list[Problem]]] = {}
     courses, problems, failed = [], [], set()
     for course_dir in course_dirs:
@@ -285,9 +306,8 @@ def load(root: Path, only: list[Path] | None = None) -> CheckResult:
             failed.add(course_dir.name)
         else:
             courses.append(course)
-    for path in quiz_files:
+    for path in quizzes:
         if path.resolve() not in cache:
-            rel = path.relative_to(root).as_posix()
-            cache[path.resolve()] = parse_quiz(rel, path.read_text(encoding="utf-8"), path.stem)
+            cache[path.resolve()] = read_quiz(path, path.resolve().relative_to(root).as_posix(), path.stem)
             problems += cache[path.resolve()][1]
     return CheckResult(courses, len(cache), sorted(set(problems)), failed)

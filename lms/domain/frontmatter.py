@@ -21,6 +21,36 @@ class Document:
         return self.key_lines.get(key, 1)
 
 
+NOT_UTF8 = ("tệp không phải UTF-8: hãy lưu lại với bảng mã UTF-8 "
+            "(file is not UTF-8: save it as UTF-8)")
+NUL_BYTE = "dòng có ký tự NUL (byte 0): hãy xóa ký tự này (line contains a NUL byte)"
+
+
+def _lines_before(data: bytes) -> int:
+    return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").count(b"\n")
+
+
+def decode(path: str, data: bytes) -> tuple[str, list[Problem]]:
+    """A content file's bytes as text with '\n' line ends, and a problem for what a teacher must fix.
+
+    A byte-order mark is dropped and CRLF or CR line ends become '\n' (Windows and old Mac editors), so such a
+    file parses exactly like its plain UTF-8 twin. Bytes that are not UTF-8 and NUL bytes are problems at the
+    line of the first one; the text is still returned (bad bytes as U+FFFD, NULs removed) so every other
+    problem in the file is found in the same run.
+    """
+    problems: list[Problem] = []
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, _lines_before(data[: exc.start]) + 1, NOT_UTF8))
+        text = data.decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if "\0" in text:
+        problems.append(Problem(path, text[: text.index("\0")].count("\n") + 1, NUL_BYTE))
+        text = text.replace("\0", "")
+    return text, problems
+
+
 def parse(path: str, text: str) -> tuple[Document | None, list[Problem]]:
     """Split `---` front matter from the Markdown body; a YAML error is a problem at its own line."""
     text = text.lstrip("\ufeff")
