@@ -54,7 +54,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Path
     instance = tmp_path_factory.mktemp("served")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LMS_", "GUNICORN_", "GRANIAN_"))}
     env.update(LMS_INSTANCE_PATH=str(instance), LMS_DATABASE_URL=f"sqlite:///{instance / 'lms.db'}",
-               LMS_CONTENT_DIR=str(REPO),
+               LMS_CONTENT_DIR=str(REPO), LMS_MODE="demo",  # as every app the suite starts (tests/conftest.py)
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     for args in (["db", "upgrade"], ["import"]):
         done = subprocess.run([str(serving.BIN / "lms"), *args], cwd=REPO, env=env, capture_output=True,
