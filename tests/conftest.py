@@ -1,12 +1,15 @@
 """Shared fixtures. The database is real: SQLite by default, PostgreSQL when LMS_TEST_DATABASE_URL is set
 (the test command runs the suite both ways). The schema comes from the Alembic migrations, once per run;
-every test starts from empty tables.
+every test starts from empty tables. The demo content is compiled once per run here (`demo_content`,
+`whole_pool_content`); users, verified people and published courses come from tests/factories.py, whose
+fixtures are imported here for every test. The layout of the tests is described in docs/architecture.md.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -18,9 +21,11 @@ from sqlalchemy.orm import Session
 
 from lms import create_app, migrate
 from lms.db import make_engine
+from lms.domain import content
+from lms.domain.content import CompiledCourse
 from lms.models import Base
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.factories import NOW, PASSWORD, REPO
+from tests.factories import courses, person, settings  # noqa: F401 (the factories' fixtures, for every test)
 # The suite runs the platform in demo mode (the VNeID stub on, demo secrets allowed), on the test client's
 # host: every app it creates, and every process it starts, inherits these (tests/test_modes.py checks
 # production mode explicitly).
@@ -87,6 +92,40 @@ def content_root(tmp_path: Path) -> Path:
     return root
 
 
+def compile_demo(root: Path, draw_all: bool = False) -> list[CompiledCourse]:
+    """Compile a private copy of the demo content (edits elsewhere in the tree cannot race with a run);
+    `draw_all`: every quiz draws its whole pool."""
+    shutil.copytree(REPO / "courses", root / "courses")
+    shutil.copytree(REPO / "quizzes", root / "quizzes")
+    if draw_all:
+        for quiz in (root / "quizzes").glob("*.md"):
+            text = quiz.read_text(encoding="utf-8")
+            quiz.write_text(re.sub(r"(?m)^draw:.*\n", "", text, count=1), encoding="utf-8")
+    result = content.load(root)
+    assert not result.problems, result.problems
+    return result.courses
+
+
+@pytest.fixture(scope="session")
+def demo_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
+    """The demo courses compiled once per run (rendering them takes a noticeable fraction of a second).
+    Session-scoped: the compiled courses are immutable values that publishing only reads."""
+    return compile_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def whole_pool_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
+    """The demo courses with quizzes that draw their whole pool: every question, of every kind, in each
+    attempt, so tests that need a given kind of question do not depend on the random draw."""
+    return compile_demo(tmp_path_factory.mktemp("whole-pool"), draw_all=True)
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The fixed clock of service tests (tests/services overrides it with its own date)."""
+    return NOW
+
+
 @pytest.fixture
 def app(clean_db: Engine, database_url: str, tmp_path: Path, content_root: Path) -> Iterator[Flask]:
     application = create_app({
@@ -134,14 +173,14 @@ class Auth:
     def __init__(self, client: FlaskClient) -> None:
         self.client = client
 
-    def register(self, email: str = "an@example.vn", password: str = "mat-khau-dai-123", **fields: Any) -> Any:
+    def register(self, email: str = "an@example.vn", password: str = PASSWORD, **fields: Any) -> Any:
         data = {"full_name": "Nguyễn Văn An", "email": email, "phone": "", "password": password,
                 "confirm": password, "target_group": "3", "province": "01", "commune": "00070"}
         data.update(fields)
         data["csrf_token"] = csrf_token(self.client, "/register")
         return self.client.post("/register", data=data)
 
-    def login(self, login: str = "an@example.vn", password: str = "mat-khau-dai-123") -> Any:
+    def login(self, login: str = "an@example.vn", password: str = PASSWORD) -> Any:
         token = csrf_token(self.client, "/login")
         return self.client.post("/login", data={"login": login, "password": password, "csrf_token": token})
 

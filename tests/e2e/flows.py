@@ -8,13 +8,13 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from lms.models import Course, Question, QuizAttempt, utcnow
-from lms.services import accounts
+from tests import factories
 
 from .browsing import Browse
 from .conftest import LiveServer
 
-COURSE = "nhan-dien-lua-dao"
-PASSWORD = "mot-cau-mat-khau-dai"
+COURSE = factories.SCAM
+PASSWORD = factories.PASSWORD
 
 
 def lessons_of(server: LiveServer, slug: str) -> list[tuple[str, str]]:
@@ -112,12 +112,7 @@ def at_vneid(browse: Browse, id_number: str, passcode: str, decision: str) -> No
 def account(server: LiveServer, email: str, name: str, role: str = "learner") -> int:
     """An account made by the registration service (with the shared password and the given role); its id."""
     with server.db() as s:
-        user = accounts.register(s, accounts.Registration(
-            full_name=name, email=email, phone=None, password=PASSWORD, target_group=3, province_code="01",
-            commune_code="00070"), utcnow())
-        user.role = role
-        s.commit()
-        return user.id
+        return factories.make_user(s, email, name=name, role=role, when=utcnow()).id
 
 
 def finish_course(browse: Browse, server: LiveServer, slug: str) -> None:

@@ -1,8 +1,10 @@
 """The whole certificate chain of issue 3 in a real headless Chromium, through the real UI, with axe-core on
 every page: register → verify with VNeID (the stub's pages, level 2) → finish a course → the certificate page
-→ PDF and Open Badges JSON (schema-valid, verified offline by `lms certificates verify`) → the verify form says
-valid → an administrator revokes it → the page, the JSON status and the CLI say revoked. The citizen's raw
-ID number appears on none of the platform's pages."""
+(competencies, QR code) → PDF and Open Badges JSON (schema-valid, proof checked, verified offline by
+`lms certificates verify`) → the verify form says valid, an unknown number is not found → the holder check
+says yes → an administrator revokes it → the page, the JSON status and the CLI say revoked. The citizen's raw
+ID number appears on none of the platform's pages. (The one certificate journey of the suite: the former
+tests/e2e/test_certificates.py repeated it with an identity set in the database; its checks are here.)"""
 from __future__ import annotations
 
 import io
@@ -17,10 +19,11 @@ from playwright.sync_api import Browser, Page, expect
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from lms.domain import idnumber
+from lms.domain import certificates as certs
+from lms.domain import idnumber, openbadges
 from lms.models import Certificate, User
 from lms.vneid_stub.registry import demo_citizens
-from tests.certificates.conftest import SCHEMA
+from tests.factories import SCHEMA
 
 from .browsing import MOBILE, TIMEOUT_MS, Auditor, Browse
 from .conftest import LiveServer
@@ -32,6 +35,7 @@ CITIZEN = demo_citizens()[0]  # "A": level 2, not locked
 COURSE_TITLE = "Nhận diện lừa đảo trực tuyến"
 REASON = "Cấp nhầm người"
 STUB_PREFIX = "/vneid/"
+PDF_TIMEOUT_MS = 60_000
 
 
 class Recorded(Browse):
@@ -63,10 +67,11 @@ def cli_verify(runner: Any, document: bytes, keys: bytes, folder: Path) -> tuple
 
 def test_register_verify_learn_certify_verify_and_revoke(browser: Browser, live_server: LiveServer,
                                                          mobile_page: Page, auditor: Auditor, runner: Any,
-                                                         tmp_path: Path) -> None:
+                                                         tmp_path: Path, shots_dir: Path) -> None:
     """Register → VNeID (level 2) → finish the course → certificate page, PDF (name, number, course) and
-    JSON (1EdTech schema, CLI VALID) → /verify form says valid → an admin revokes with a reason → the verify
-    page, the JSON status and the CLI say revoked; no platform page holds the raw ID number."""
+    JSON (1EdTech schema, proof, CLI VALID) → /verify form says valid, an unknown number is not found → the
+    holder check says yes → an admin revokes with a reason → the verify page, the JSON status and the CLI say
+    revoked; no platform page holds the raw ID number."""
     page = mobile_page
     seen: list[tuple[str, str]] = []
     browse = Recorded(page, auditor, seen)
@@ -103,10 +108,15 @@ def test_register_verify_learn_certify_verify_and_revoke(browser: Browser, live_
     expect(page.locator(".cert-holder")).to_have_text(CITIZEN.name)
     expect(page.locator(".cert-number")).to_have_text(number)
     expect(main).to_contain_text(COURSE_TITLE)
+    expect(main).to_contain_text("4.2 Bảo vệ dữ liệu cá nhân và quyền riêng tư")
+    assert page.locator(".cert-qr img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert idnumber.mask(CITIZEN.id_number) not in page.content()
+    page.screenshot(path=str(shots_dir / "certificate-mobile.png"), full_page=True)
 
     # The PDF, downloaded from its link: the name with its diacritics, the number and the course title.
     pdf_link = page.get_by_role("link", name="Giấy chứng nhận để in (PDF)", exact=True)
-    pdf = page.request.get(pdf_link.get_attribute("href") or "")
+    # Rendering the PDF (fonts, QR code) takes seconds on a loaded 2-core machine: more than the page timeout.
+    pdf = page.request.get(pdf_link.get_attribute("href") or "", timeout=PDF_TIMEOUT_MS)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     pdf_text = flat("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages))
     assert CITIZEN.name in pdf_text and number in pdf_text and COURSE_TITLE in pdf_text, pdf_text
@@ -121,18 +131,37 @@ def test_register_verify_learn_certify_verify_and_revoke(browser: Browser, live_
     assert document["credentialSubject"]["achievement"]["name"] == COURSE_TITLE
     keys = page.request.get("/.well-known/hvs-certificate-keys.json")
     assert keys.ok
+    assert openbadges.check(document, {k["kid"]: k for k in keys.json()["keys"]}).ok
     code, output = cli_verify(runner, badge.body(), keys.body(), tmp_path)
     assert code == 0 and output.startswith(f"VALID: {number}"), output
 
-    # The public verification form, typed by hand: valid.
+    # The public verification form, typed by hand (lower case, spaces for dashes): valid.
     browse.visit("/verify")
-    page.fill("#number", number)
+    page.fill("#number", number.lower().replace("-", " "))
     browse.follow(main.get_by_role("button", name="Kiểm tra"))
     assert page.url == f"{live_server.url}/verify/{number}", page.url
     expect(page.locator(".cert-status")).to_contain_text("Hợp lệ")
     expect(page.locator(".cert-holder")).to_have_text(CITIZEN.name)
     expect(main).to_contain_text(COURSE_TITLE)
     assert page.request.get(f"/verify/{number}.json").json()["status"] == "valid"
+
+    # A number that was never issued: not found (404), on a page that passes axe like the others.
+    unknown = certs.new_number(2026)
+    response = page.goto(f"/verify/{unknown}")
+    assert response is not None and response.status == 404
+    expect(page.locator(".cert-status")).to_contain_text("Không tìm thấy")
+    browse.check()
+
+    # The holder check: someone who knows the person's ID number asks whether this certificate is theirs.
+    browse.visit("/verify")
+    browse.follow(page.get_by_role("link", name="Kiểm tra một giấy chứng nhận có phải được cấp cho người có số "
+                                                "định danh cá nhân đã biết hay không"))
+    assert page.url == f"{live_server.url}/verify/holder", page.url
+    page.fill("#number", number)
+    page.fill("#id_number", CITIZEN.id_number)
+    browse.follow(main.get_by_role("button", name="Kiểm tra"))
+    expect(page.locator(".cert-status")).to_contain_text("Đúng: giấy chứng nhận")
+    assert CITIZEN.id_number not in page.content()
 
     # An administrator, in a browser context of their own, revokes it with a reason.
     account(live_server, "quan-tri@example.vn", "Quản Trị Viên", role="admin")
@@ -158,6 +187,7 @@ def test_register_verify_learn_certify_verify_and_revoke(browser: Browser, live_
     assert status["status"] == "revoked" and status["revoked"]["reason"] == REASON
     code, output = cli_verify(runner, badge.body(), keys.body(), tmp_path)
     assert code == 1 and output.startswith(f"REVOKED: {number}") and REASON in output, output
+    page.screenshot(path=str(shots_dir / "verify-revoked-mobile.png"), full_page=True)
 
     # The raw ID number: in no platform page (only the stub, standing in for the national system, shows
     # it), nor in the PDF or the credential.

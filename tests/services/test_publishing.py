@@ -68,12 +68,12 @@ def test_unchanged_reimport_adds_no_rows(session: Session, content_root: Path, n
     assert row_counts(session) == before
 
 
-def test_published_version_holds_the_content(session: Session, demo_courses: list[CompiledCourse],
+def test_published_version_holds_the_content(session: Session, demo_content: list[CompiledCourse],
                                              now: datetime) -> None:
     """Each version stores its metadata, lessons in order, quizzes and questions with their keys."""
-    publishing.publish(session, demo_courses, now)
+    publishing.publish(session, demo_content, now)
     session.commit()
-    for source in demo_courses:
+    for source in demo_content:
         course = session.scalars(select(Course).where(Course.slug == source.slug)).one()
         version = course.published
         assert version is not None

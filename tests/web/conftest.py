@@ -1,11 +1,9 @@
 """Fixtures for the web tests: the demo content published cheaply (`demo`, `whole_pool`), row counts, a second
-learner's browser, and quiz answers built from the key stored in the database (the page never carries it, so
-a test looks it up like the grader does)."""
+learner's browser, quiz answers built from the key stored in the database (the page never carries it, so
+a test looks it up like the grader does), and the VNeID fixtures of tests/web/identity.py."""
 from __future__ import annotations
 
 import re
-import shutil
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -14,14 +12,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from lms.domain import content
 from lms.domain.content import CompiledCourse
 from lms.models import Course, Question, QuizAttempt, utcnow
-from lms.services import publishing
-from tests.conftest import REPO, Auth
+from tests import factories
+from tests.conftest import Auth
+from tests.web.identity import learner, registry_file, vneid, vneid_app  # noqa: F401 (fixtures)
 
-LUA_DAO = "nhan-dien-lua-dao"
-VNEID = "dung-vneid-dich-vu-cong"
+LUA_DAO = factories.SCAM
+VNEID = factories.VNEID
 ATTEMPT_URL = re.compile(r"/attempts/(\d+)$")
 
 
@@ -100,36 +98,9 @@ def answers(engine: Engine, attempt: int, right: bool) -> dict[str, Any]:
         return data
 
 
-def _compile(root: Path, draw_all: bool = False) -> list[CompiledCourse]:
-    """Compile a private copy of the demo content (edits elsewhere in the tree cannot race with a run)."""
-    shutil.copytree(REPO / "courses", root / "courses")
-    shutil.copytree(REPO / "quizzes", root / "quizzes")
-    if draw_all:
-        for quiz in (root / "quizzes").glob("*.md"):
-            text = quiz.read_text(encoding="utf-8")
-            quiz.write_text(re.sub(r"(?m)^draw:.*\n", "", text, count=1), encoding="utf-8")
-    result = content.load(root)
-    assert not result.problems, result.problems
-    return result.courses
-
-
-@pytest.fixture(scope="session")
-def demo_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
-    """The demo courses compiled once per run."""
-    return _compile(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(scope="session")
-def whole_pool_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
-    """The demo courses with quizzes that draw their whole pool: every question, of every kind, in each
-    attempt, so tests that need a given kind of question do not depend on the random draw."""
-    return _compile(tmp_path_factory.mktemp("whole-pool"), draw_all=True)
-
-
 def _publish(engine: Engine, courses: list[CompiledCourse]) -> None:
     with Session(engine) as s:
-        publishing.publish(s, courses, utcnow())
-        s.commit()
+        factories.publish(s, courses, utcnow())
 
 
 @pytest.fixture

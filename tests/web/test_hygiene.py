@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from lms.models import Certificate, User
-from tests.certificates.test_web import SCAM, finish_course_on_the_site, verify_account
+from tests.web.test_certificates import SCAM, finish_course_on_the_site, verify_account
 from tests.conftest import Auth, csrf_token
 from tests.web.pages import field_error, page, vi
 
@@ -189,7 +189,7 @@ def test_identity_names_are_normalised_and_checked() -> None:
     assert clean_text("dòng 1\r\ndòng 2", multiline=True) == "dòng 1\ndòng 2"
     with pytest.raises(ValueError):
         clean_text("Lan\u202e")
-    from tests.identity.conftest import A
+    from tests.web.identity import A
     claims = {"vn_personal_id": A.id_number, "name": NFD_NAME, "birthdate": A.birthdate.isoformat(),
               "gender": A.gender, "vn_account_level": 2, "vn_residence": {}}
     assert identity_from_claims(claims).name == "Nguyễn Thị Lan"

@@ -14,7 +14,7 @@ import pytest
 from lms.domain import certificates as certs
 from lms.domain import openbadges, statuslist
 from lms.domain.framework import framework
-from tests.certificates.conftest import BASE_URL, SCHEMA, id_number
+from tests.factories import BASE_URL, SCHEMA, id_number
 
 ISSUED = datetime(2026, 11, 25, 9, 30, 15, 123456, tzinfo=timezone.utc)
 

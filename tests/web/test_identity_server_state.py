@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from tests.conftest import Auth, csrf_token
-from tests.identity.conftest import A, B, Vneid, snapshot
+from tests.web.identity import A, B, Vneid, snapshot
 from tests.web.pages import field_error, page, vi
 
 

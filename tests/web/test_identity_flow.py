@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from lms.domain import idnumber
 from lms.vneid_stub import registry as stub_registry
 from tests.conftest import Auth, csrf_token
-from tests.identity.conftest import A, B, C, Vneid, snapshot, user_row
+from tests.web.identity import A, B, C, Vneid, snapshot, user_row
 from tests.web.pages import page, vi
 
 LEVEL_1_NOTE = ("VNeID level %(level)s account: you can still learn; to receive a certificate you need level "

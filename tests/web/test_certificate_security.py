@@ -26,8 +26,8 @@ from lms.domain import idnumber, openbadges
 from lms import models
 from lms.models import Certificate
 from lms.services import certificates
-from tests.certificates.conftest import IDENTITY_KEY, NOW, SCHEMA, id_number
-from tests.certificates.test_web import HOLDER, issue
+from tests.factories import IDENTITY_KEY, NOW, SCHEMA, id_number
+from tests.web.test_certificates import HOLDER, issue
 from tests.conftest import Auth, csrf_token
 from tests.web.pages import vi
 

@@ -21,7 +21,7 @@ from lms.domain import certificates as certs
 from lms.domain import idnumber, openbadges
 from lms.models import Base, Certificate, Course, User
 from lms.services import certificates
-from tests.certificates.conftest import NOW, SCAM, SCHEMA, complete, id_number, verify_identity
+from tests.factories import NOW, SCAM, SCHEMA, complete, id_number, verify_identity
 from tests.conftest import Auth, csrf_token
 from tests.web.conftest import answers, attempt_id, live_quiz
 from tests.web.pages import vi

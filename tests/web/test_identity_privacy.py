@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from lms.domain import idnumber
 from lms.models import Certificate, Course
 from tests.conftest import Auth, csrf_token
-from tests.identity.conftest import A, Vneid, user_row
+from tests.web.identity import A, Vneid, user_row
 from tests.web.conftest import LUA_DAO, answers, attempt_id, live_quiz
 from tests.web.pages import page, vi
 

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from tests.identity.conftest import A, user_row
+from tests.web.identity import A, user_row
 
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 VERIFY_LINK = re.compile(r'<a class="button" href="(/auth/vneid/verify)">')

@@ -1,6 +1,6 @@
-"""Fixtures for the platform as a VNeID client: the embedded stub with a small seeded registry, and `Vneid`,
-a person walking the real pages (profile or login button → the stub's login and consent pages → callback)
-with the Flask test client."""
+"""Fixtures for the platform as a VNeID client (imported by tests/web/conftest.py): the embedded stub with a
+small seeded registry, and `Vneid`, a person walking the real pages (profile or login button → the stub's
+login and consent pages → callback) with the Flask test client."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -18,7 +18,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from lms import create_app
 from lms.vneid_stub import create_stub_app
 from tests.conftest import Auth
-from tests.identity.conftest import A, CALLBACK, install_registry, user_row
+from tests.web.identity import A, CALLBACK, install_registry, user_row
 from tests.web.pages import page, vi
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')

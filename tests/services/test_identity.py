@@ -13,7 +13,8 @@ from lms.models import User
 from lms.services import identity as identities
 from lms.services.identity import IdentityRecord, IdentityRefused
 from lms.vneid_stub.registry import DemoCitizen
-from tests.identity.conftest import A, B
+from tests import factories
+from tests.web.identity import A, B
 
 KEY = b"identity-key"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
@@ -29,11 +30,7 @@ def verified(citizen: DemoCitizen = A, **changes: str | None) -> VerifiedIdentit
 
 
 def account(session: Session, email: str = "an@example.vn", phone: str | None = None) -> User:
-    user = User(full_name="Nguyễn Văn An", email=email, phone=phone, password_hash="x", target_group=3,
-                province_code="01", commune_code="00070")
-    session.add(user)
-    session.flush()
-    return user
+    return factories.make_user(session, email, phone=phone, password=None)
 
 
 def test_link_writes_hashes_and_display_data_only(session: Session) -> None:

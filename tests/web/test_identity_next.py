@@ -5,7 +5,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Auth
-from tests.identity.conftest import A, Vneid
+from tests.web.identity import A, Vneid
 
 
 def test_vneid_login_next_stays_on_the_site(vneid_app: Flask, client: FlaskClient, auth: Auth) -> None:

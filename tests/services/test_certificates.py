@@ -18,7 +18,7 @@ from lms.domain import certificates as certs
 from lms.domain import openbadges
 from lms.models import Certificate, Course, QuizAttempt, SigningKey, User
 from lms.services import certificates, learning
-from tests.certificates.conftest import NOW, SCAM, VNEID, PersonFactory, complete, id_number
+from tests.factories import NOW, SCAM, VNEID, PersonFactory, complete, id_number
 from tests.web.conftest import answers
 
 
@@ -150,7 +150,7 @@ def test_issued_once_per_person_and_course(session: Session, courses: dict[str, 
 def test_issue_pending_after_verification(session: Session, courses: dict[str, Course], person: PersonFactory,
                                           settings: certificates.Settings) -> None:
     """A learner who completed before verifying gets every certificate when the verification arrives."""
-    from tests.certificates.conftest import verify_identity
+    from tests.factories import verify_identity
 
     user = person(6, verified=False)
     complete(session, user, courses[SCAM])

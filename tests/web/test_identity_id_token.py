@@ -18,7 +18,7 @@ from lms.domain import idnumber
 from lms.domain.verified_identity import (TokenRejected, VerifiedIdentity, identity_from_claims,
                                           verify_id_token)
 from lms.vneid_stub import keys
-from tests.identity.conftest import A
+from tests.web.identity import A
 
 ISSUER = "http://localhost/vneid"
 CLIENT = "hocvuso-lms"
