@@ -4,7 +4,7 @@ by the same command, in the same run, the scenarios interleaved.
 
 Run it from the project root with the project's virtualenv:
 
-    .venv/bin/python bench/run.py            # full run, about 3-4 minutes on 2 busy cores
+    .venv/bin/python bench/run.py            # full run, about 5 minutes on 2 busy cores
     .venv/bin/python bench/run.py --quick    # small counts, about a minute: checks the script still works
     .venv/bin/python bench/run.py --json results.json
 
@@ -474,16 +474,16 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small counts (about a minute): does it still work?")
     parser.add_argument("--seconds", type=int, help="seconds per GET scenario and slice (4; quick 2)")
-    parser.add_argument("--readers", type=int, help="logged-in lesson readers (48; quick 8)")
-    parser.add_argument("--submits", type=int, help="certificate-issuing submits, and as many failing (1200; "
+    parser.add_argument("--readers", type=int, help="logged-in lesson readers (32; quick 8)")
+    parser.add_argument("--submits", type=int, help="certificate-issuing submits, and as many failing (600; "
                                                     "quick 80)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     parser.add_argument("--keep", action="store_true", help="keep the instance folder and the server logs")
     args = parser.parse_args()
     seconds = args.seconds or (2 if args.quick else 4)  # wrk -d takes whole seconds
-    slices = 2 if args.quick else 4  # scenarios take turns, so drifting background load hits all alike
-    readers = args.readers or (8 if args.quick else 48)
-    submits = args.submits or (80 if args.quick else 1200)
+    slices = 2 if args.quick else 3  # scenarios take turns, so drifting background load hits all alike
+    readers = args.readers or (8 if args.quick else 32)
+    submits = args.submits or (80 if args.quick else 600)
     submits -= submits % (slices * THREADS)
 
     began = time.perf_counter()
