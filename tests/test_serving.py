@@ -213,3 +213,21 @@ def test_a_body_too_large_or_too_slow_never_reaches_the_app() -> None:
     began = time.monotonic()
     assert _call(app, _scope([(b"content-length", b"5")]), stalled)[0]["status"] == 408
     assert time.monotonic() - began < 2
+
+
+def test_the_benchmark_baseline_is_served_by_the_same_command() -> None:
+    """bench/run.py's baseline is a separate minimal Flask app served by the platform's own server command:
+    the same flags, workers and adapter; only the factory differs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bare_app", REPO / "bench" / "bare_app.py")
+    assert spec is not None and spec.loader is not None
+    bare_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bare_app)
+    platform_cmd = serving.command("127.0.0.1", 8000, 2)
+    bare_cmd = serving.command("127.0.0.1", 8000, 2, target="bare_app:asgi_app")
+    assert platform_cmd[-1] == serving.TARGET and bare_cmd[-1] == "bare_app:asgi_app"
+    assert platform_cmd[:-1] == bare_cmd[:-1]
+    assert isinstance(bare_app.asgi_app(), serving.BufferedWSGI)
+    reply = bare_app.create_app().test_client().get("/")
+    assert (reply.status_code, reply.get_data(as_text=True)) == (200, "ok")
