@@ -1,4 +1,5 @@
-"""SQL statements per request for the benchmarked routes, in-process with the Flask test client.
+"""SQL statements per request for the benchmarked routes, in-process with the Flask test client and the
+sessions and attempts bench/run.py prepares (a reader; a failing and a certificate-issuing submit).
 
     .venv/bin/python bench/queries.py
 
@@ -10,19 +11,17 @@ from __future__ import annotations
 import shutil
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run as bench  # noqa: E402  (bench/run.py: instance set-up and the quiz answer helper)
-
-LOGIN = "learner1@bench.example"
+import run as bench  # noqa: E402  (bench/run.py: instance and learners)
 
 
 def main() -> int:
     instance = bench.new_instance()
     try:
-        setup = bench.prepare_instance(learners=1)
+        prepared = bench.prepare(readers=1, failing=1, certifying=1)
 
         from sqlalchemy import event
 
@@ -34,35 +33,27 @@ def main() -> int:
         with app.app_context():
             event.listen(db.engine, "before_cursor_execute",
                          lambda _conn, _cur, statement, *_rest: statements.append(statement))
-        client = app.test_client()
-
-        def counted(request: Callable[[], Any]) -> tuple[int, Any]:
-            statements.clear()
-            response = request()
-            return len(statements), response
-
-        token = bench.csrf_token(client.get("/login").get_data(as_text=True))
-        assert client.post("/login", data={"login": LOGIN, "password": bench.PASSWORD,
-                                           "csrf_token": token}).status_code == 302
-        course = f"/courses/{bench.COURSE}"
-        quiz = f"{course}/quiz/{bench.QUIZ}"
+        client = app.test_client(use_cookies=False)
+        lesson_path, cookie = prepared.lesson_rows[0]
+        headers = {"Cookie": cookie, "User-Agent": bench.USER_AGENT}
+        course = lesson_path.rsplit("/", 1)[0]
         rows: list[tuple[str, int, int]] = []
-        for label, path in (("GET /bench/bare", "/bench/bare"), ("GET /courses", "/courses"),
-                            ("GET course page", f"{course}/"),
-                            ("GET lesson page", f"{course}/{setup['lesson']}"), ("GET quiz page", quiz)):
-            client.get(path)  # the first request of a session may store a CSRF token; count the second
-            n, response = counted(lambda: client.get(path))
-            rows.append((label, n, response.status_code))
-        for right in (False, True):
-            token = bench.csrf_token(client.get(quiz).get_data(as_text=True))
-            target = client.post(f"{quiz}/start", data={"csrf_token": token}).headers["Location"]
-            html = client.get(target).get_data(as_text=True)
-            form = bench.answers_for(html, setup["keys"], right)
-            form["csrf_token"] = bench.csrf_token(html)
-            n, response = counted(lambda: client.post(target, data=form))
-            rows.append((f"POST submit ({'passes' if right else 'fails'})", n, response.status_code))
 
-        print(f"{'request (logged in)':<28}{'SQL statements':>16}{'HTTP':>6}")
+        def counted(label: str, method: str, path: str, **kwargs: Any) -> None:
+            statements.clear()
+            response = client.open(path, method=method, **kwargs)
+            rows.append((label, len(statements), response.status_code))
+
+        counted("GET /courses (anonymous)", "GET", "/courses")
+        counted("GET course page", "GET", f"{course}/", headers=headers)
+        counted("GET lesson page", "GET", lesson_path, headers=headers)
+        for label, (path, cookie, body) in (("POST submit (fails)", prepared.fail_rows[0]),
+                                            ("POST submit (certificate)", prepared.cert_rows[0])):
+            counted(label, "POST", path, data=body, headers={
+                "Cookie": cookie, "User-Agent": bench.USER_AGENT,
+                "Content-Type": "application/x-www-form-urlencoded"})
+
+        print(f"{'request':<28}{'SQL statements':>16}{'HTTP':>6}")
         for label, n, status in rows:
             print(f"{label:<28}{n:>16}{status:>6}")
         print("(BEGIN counts as a statement; COMMIT goes through the driver and does not)")

@@ -1,16 +1,21 @@
-"""Benchmark: serve the app as .ci/serve does (lms/serving.py, 2 workers) on SQLite with the demo content
-and measure requests per second for the bare route, the catalog, a logged-in lesson page and a quiz submit,
-each against the bare route.
+"""Benchmark, measured with wrk: the platform served as .ci/serve does (lms/serving.py: granian, 2 workers,
+BufferedWSGI) on SQLite with the demo content, against a separate minimal Flask app (bench/bare_app.py) served
+by the same command, in the same run, the scenarios interleaved.
 
 Run it from the project root with the project's virtualenv:
 
-    .venv/bin/python bench/run.py            # full run, about 70 s
-    .venv/bin/python bench/run.py --quick    # tiny counts, ~15 s: checks that the script still works
+    .venv/bin/python bench/run.py            # full run, about 5 minutes on 2 busy cores
+    .venv/bin/python bench/run.py --quick    # small counts, about a minute: checks the script still works
     .venv/bin/python bench/run.py --json results.json
 
-This is a measurement, never a test: it exits 0 unless a request failed (wrong status code or no answer), the
-database does not hold what the submits should have written, or the server logged a traceback. Missing an aim
-is reported as MISS and does not change the exit code.
+Scenarios (all with the same `wrk -t2 -c8`): the bare app, the catalog (anonymous), the lesson page (many
+logged-in readers with different progress, spread over every lesson of both demo courses), quiz submits that
+fail, and quiz submits that pass the final quiz with every lesson done, so the course completes and a signed
+certificate is issued inside the request. bench/README.md says how each is prepared and counted.
+
+A measurement, never a test: it exits 0 unless a request failed, the database does not hold exactly what the
+submits should have written, or the server logged a traceback or "database is locked". Missing an aim is
+reported as MISS and does not change the exit code.
 """
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import random
 import re
 import shutil
 import signal
@@ -25,25 +31,24 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+import urllib.request
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent  # .venv/bin: the server and lms live beside the interpreter
-COURSE = "nhan-dien-lua-dao"
-QUIZ = "nhan-dien-lua-dao"
-PASSWORD = "bench-password-123"
-ATTEMPTS = 3  # the demo quiz allows 3 attempts: rounds 1-2 fail on purpose, round 3 passes
 WORKERS = 2
-AIM_LESSON = 0.6
-AIM_SUBMIT = 0.3
+THREADS, CONNECTIONS = 2, 8  # wrk -t2 -c8 for every scenario, GET and POST alike
+USER_AGENT = "lms-bench"
+AIM_LESSON = 0.3  # lesson req/s ÷ bare req/s
+AIM_CERT_RPS = 150.0  # certificate-issuing submits per second
 LOCKED = "database is locked"
-BARE, CATALOG, LESSON, SUBMIT = "bare route", "catalog", "lesson (logged in)", "quiz submit (POST)"
+BARE, CATALOG, LESSON = "bare Flask app", "catalog", "lesson (logged in)"
+FAIL, CERT = "submit, fails", "submit, certificate"
 
 sys.path.insert(0, str(ROOT))
 
@@ -51,82 +56,35 @@ from lms import serving  # noqa: E402  (the checkout's, after the path above)
 
 
 # ------------------------------------------------------------------------------------------------------------
-# A minimal HTTP/1.0 client. The server closes an HTTP/1.0 connection after every response, so a
-# request is: connect, send, read until the server closes. Raw sockets keep the load generator's share of
-# the two cores small (http.client parses headers with the email package and costs more per request).
+# wrk and the servers
 # ------------------------------------------------------------------------------------------------------------
 
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: str
+def ensure_wrk() -> str:
+    """The path of wrk; Debian's `wrk` package is installed with apt-get when it is missing (as root, or
+    through sudo), like .ci/lib.sh's apt_install."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if shutil.which("apt-get") is None:
+        raise SystemExit("wrk is missing and apt-get is not available: install wrk by hand")
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    print("installing Debian's wrk package with apt-get…", flush=True)
+    for args in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "wrk"]):
+        if subprocess.run(sudo + args, env=env).returncode != 0:
+            raise SystemExit(f"could not run {' '.join(args)}: install wrk by hand "
+                             "(apt-get install -y --no-install-recommends wrk)")
+    return shutil.which("wrk") or "wrk"
 
 
-class Client:
-    """One browser: a cookie jar and requests to the benchmark server."""
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.cookies: dict[str, str] = {}
-
-    def request(self, method: str, path: str, form: dict[str, Any] | None = None,
-                timeout: float = 60.0) -> Reply:
-        lines = [f"{method} {path} HTTP/1.0", f"Host: 127.0.0.1:{self.port}", "User-Agent: lms-bench"]
-        if self.cookies:
-            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
-        data = b""
-        if form is not None:
-            data = urlencode(form, doseq=True).encode()
-            lines += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(data)}"]
-        raw = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
-        chunks = []
-        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as sock:
-            sock.sendall(raw)
-            while True:
-                chunk = sock.recv(262144)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-        head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        headers: dict[str, str] = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            name, value = name.strip().lower(), value.strip()
-            if name == "set-cookie":
-                cookie_name, _, rest = value.partition("=")
-                cookie_value = rest.split(";", 1)[0]
-                if cookie_value in ("", '""'):
-                    self.cookies.pop(cookie_name, None)
-                else:
-                    self.cookies[cookie_name] = cookie_value
-            else:
-                headers[name] = value
-        return Reply(int(status_line.split()[1]), headers, body.decode("utf-8", "replace"))
-
-
-_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
-_QUESTION = re.compile(r'name="q(\d+)"')
-
-
-def csrf_token(html: str) -> str:
-    match = _CSRF.search(html)
-    if match is None:
-        raise RuntimeError("no CSRF token in the page")
-    return match.group(1)
-
-
-def location_path(reply: Reply) -> str:
-    return urlsplit(reply.headers.get("location", "")).path
-
-
-# ------------------------------------------------------------------------------------------------------------
-# Measurements
-# ------------------------------------------------------------------------------------------------------------
 
 class ServerCPU:
-    """CPU seconds used so far by the server's main process and its workers (from /proc; Linux only)."""
+    """CPU seconds used so far by a server's main process and its workers (from /proc; Linux only)."""
 
     def __init__(self, master_pid: int) -> None:
         self.master = master_pid
@@ -151,17 +109,60 @@ class ServerCPU:
 
 
 @dataclass
+class Server:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    cpu: ServerCPU
+
+
+def start_server(name: str, target: str, log: Path, pythonpath: str) -> Server:
+    """`lms.serving.command` (the command of .ci/serve) for the factory `target` on a free port."""
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": pythonpath}
+    with log.open("ab") as out:
+        process = subprocess.Popen(serving.command("127.0.0.1", port, WORKERS, target), cwd=ROOT, env=env,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the {name} server exited with {process.returncode}; see {log}")
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5) as reply:
+                if reply.status == 200:
+                    return Server(name, url, process, ServerCPU(process.pid))
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit(f"the {name} server did not answer within 60 s; see {log}")
+
+
+def stop(server: Server | None) -> None:
+    if server is None:
+        return
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Measurements
+# ------------------------------------------------------------------------------------------------------------
+
+@dataclass
 class Result:
-    """One scenario's totals over all its timed windows."""
+    """One scenario's totals over all its slices."""
 
     scenario: str
-    concurrency: int
     requests: int = 0
     seconds: float = 0.0
     errors: int = 0
-    server_cpu: float = 0.0  # the server's CPU seconds during the timed windows
-    client_cpu: float = 0.0  # this load generator's CPU seconds during the timed windows
-    error_samples: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0  # the server's CPU seconds during the scenario's slices
+    notes: list[str] = field(default_factory=list)
 
     @property
     def rps(self) -> float:
@@ -169,103 +170,75 @@ class Result:
 
     @property
     def server_ms(self) -> float:
-        """Server CPU milliseconds per request: what the app costs, whatever else the machine is doing."""
+        """Server CPU milliseconds per request: what a request costs, whatever else the machine is doing."""
         return 1000 * self.server_cpu / self.requests if self.requests else 0.0
 
-    @property
-    def client_ms(self) -> float:
-        return 1000 * self.client_cpu / self.requests if self.requests else 0.0
+
+def lua_data(path: Path, rows: list[tuple[str, ...]]) -> Path:
+    """A Lua file that returns `rows` as a list of lists of strings (JSON strings of ASCII are Lua strings)."""
+    lines = ["return {"] + ["{" + ", ".join(json.dumps(v, ensure_ascii=True) for v in row) + "}," for row in rows]
+    path.write_text("\n".join(lines + ["}"]) + "\n", encoding="ascii")
+    return path
 
 
-class Tally:
-    """Thread-safe counts of good and failed requests."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.ok = 0
-        self.errors = 0
-        self.samples: list[str] = []
-
-    def add(self, ok: bool, detail: str = "") -> None:
-        with self.lock:
-            if ok:
-                self.ok += 1
-            else:
-                self.errors += 1
-                if len(self.samples) < 5:
-                    self.samples.append(detail)
+def wrk_command(wrk: str, url: str, script: str, seconds: int, data: Path) -> list[str]:
+    return [wrk, f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "30s",
+            "-s", str(HERE / "wrk" / script), url, "--", str(data), str(THREADS)]
 
 
-class Window:
-    """A timed window: wall time, server CPU and client CPU, added to a Result when it closes."""
-
-    def __init__(self, cpu: ServerCPU | None) -> None:
-        self.cpu = cpu
-
-    def _server(self) -> float:
-        return self.cpu.seconds() if self.cpu else 0.0
-
-    def open(self) -> None:
-        self.server0, self.client0, self.wall0 = self._server(), time.process_time(), time.perf_counter()
-
-    def close(self, result: Result, tally: Tally, wall_end: float) -> None:
-        result.seconds += wall_end - self.wall0
-        result.server_cpu += self._server() - self.server0
-        result.client_cpu += time.process_time() - self.client0
-        result.requests += tally.ok + tally.errors
-        result.errors += tally.errors
-        result.error_samples.extend(tally.samples[:5 - len(result.error_samples)])
-
-
-def get_slice(path: str, clients: list[Client], seconds: float, window: Window | None,
-              result: Result | None) -> None:
-    """Each client in its own thread sends GET `path` back to back for `seconds` (untimed when no window)."""
-    tally = Tally()
-    gate = threading.Barrier(len(clients) + 1)
-    deadline = [0.0]
-    finished: list[float] = []
-
-    def loop(client: Client) -> None:
-        gate.wait()
-        while time.perf_counter() < deadline[0]:
-            try:
-                status = client.request("GET", path).status
-                tally.add(status == 200, f"GET {path}: HTTP {status}")
-            except OSError as exc:
-                tally.add(False, f"GET {path}: {type(exc).__name__}: {exc}")
-        finished.append(time.perf_counter())
-
-    threads = [threading.Thread(target=loop, args=(c,)) for c in clients]
-    for t in threads:
-        t.start()
-    if window:
-        window.open()
-    deadline[0] = time.perf_counter() + seconds
-    gate.wait()
-    for t in threads:
-        t.join()
-    if window and result:
-        window.close(result, tally, max(finished))
+def get_slice(wrk: str, server: Server, data: Path, seconds: int, result: Result | None) -> None:
+    """`wrk -t2 -c8 -d<seconds>` with bench/wrk/get.lua over the pairs in `data`; added to `result`."""
+    cpu0 = server.cpu.seconds()
+    done = subprocess.run(wrk_command(wrk, server.url, "get.lua", seconds, data), capture_output=True, text=True)
+    cpu = server.cpu.seconds() - cpu0
+    match = re.search(r"^WRK (.*)$", done.stdout, re.M)
+    if done.returncode != 0 or match is None:
+        raise SystemExit(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    if result is None:
+        return
+    figures = {k: int(v) for k, v in (item.split("=") for item in match.group(1).split())}
+    result.requests += figures["requests"]
+    result.seconds += figures["duration_us"] / 1e6
+    result.server_cpu += cpu
+    errors = sum(figures[k] for k in ("connect", "read", "write", "status", "timeout"))
+    result.errors += errors
+    if errors:
+        result.notes.append(match.group(1))
 
 
-def get_scenario(name: str, path: str, clients: list[Client], seconds: float, warmup: float,
-                 cpu: ServerCPU | None = None) -> Result:
-    """One GET scenario in a single window after an untimed warm-up (bench/certificates.py uses it)."""
-    get_slice(path, clients, warmup, None, None)
-    result = Result(name, len(clients))
-    get_slice(path, clients, seconds, Window(cpu), result)
-    return result
+def submit_round(wrk: str, server: Server, data: Path, count: int, result: Result) -> None:
+    """Every triple in `data` POSTed once through bench/wrk/submit.lua, timed from the start of wrk until its
+    last thread has every answer (wrk itself always runs for its whole -d)."""
+    cpu0 = server.cpu.seconds()
+    began = time.perf_counter()
+    bound = max(30, count // 10)  # seconds: far more than a round needs; a lost answer ends it there
+    process = subprocess.Popen(wrk_command(wrk, server.url, "submit.lua", bound, data), stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    assert process.stdout is not None
+    lines: list[str] = []
+    for line in process.stdout:
+        if line.startswith("SUBMITS"):
+            lines.append(line)
+            if len(lines) == min(THREADS, count):
+                break
+    ended = time.perf_counter()
+    cpu = server.cpu.seconds() - cpu0
+    process.send_signal(signal.SIGINT)
+    rest, _ = process.communicate(timeout=60)
+    if len(lines) < min(THREADS, count):
+        result.notes.append(f"INCOMPLETE: wrk ended after {bound} s before every submit was answered: "
+                            + " | ".join(line.strip() for line in lines))
+    redirected = sum(int(re.search(r"redirected=(\d+)", line).group(1)) for line in lines)  # type: ignore[union-attr]
+    result.requests += count
+    result.seconds += ended - began
+    result.server_cpu += cpu
+    result.errors += count - redirected
+    result.notes.extend(line.strip() for line in lines if not line.rstrip().endswith("other="))
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Set-up: instance folder, schema, demo content, learners, server
+# Set-up: instance folder, schema, demo content, learners, their sessions and attempts
 # ------------------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
 
 def new_instance() -> Path:
     """A temporary instance folder with SQLite, used by this process and every process it starts."""
@@ -277,7 +250,6 @@ def new_instance() -> Path:
     os.environ.pop("LMS_INDEX_DIR", None)
     for name in [n for n in os.environ if n.startswith(("GUNICORN_", "GRANIAN_"))]:
         os.environ.pop(name)  # exactly the documented server of lms/serving.py, no access log
-    # The server and `lms` import the checkout this script lives in, whatever the virtualenv has installed.
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     return instance
 
@@ -291,250 +263,272 @@ def set_up_content() -> None:
             raise SystemExit(f"lms {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
 
-def prepare_instance(learners: int) -> dict[str, Any]:
-    """Schema and demo content through the real `lms` command, then learners through the accounts service."""
-    set_up_content()
-
-    from sqlalchemy import select
-
-    from lms import create_app
-    from lms.db import write_intent
-    from lms.extensions import db
-    from lms.models import Course, Question, utcnow
-    from lms.services import accounts
-
-    app = create_app()
-    with app.app_context():
-        token = write_intent.set(True)
-        try:
-            for n in range(learners):
-                accounts.register(db.session, accounts.Registration(
-                    full_name=f"Học viên {n + 1}", email=f"learner{n + 1}@bench.example", phone=None,
-                    password=PASSWORD, target_group=1 + n % 4, province_code="01", commune_code="00004"),
-                    utcnow())
-            db.session.commit()
-        finally:
-            write_intent.reset(token)
-        course = db.session.scalars(select(Course).where(Course.slug == COURSE)).one()
-        version = course.published
-        assert version is not None
-        quiz = next(q for q in version.quizzes if q.slug == QUIZ)
-        keys = {q.id: {"kind": q.kind, "options": [o["key"] for o in q.options], "answer": q.answer}
-                for q in db.session.scalars(select(Question).where(Question.quiz_id == quiz.id))}
-        return {"lesson": version.lessons[0].slug, "keys": keys}
+_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
+_QUESTION = re.compile(r'name="q(\d+)"')
 
 
-def answers_for(html: str, keys: dict[int, dict[str, Any]], right: bool) -> dict[str, Any]:
-    """The answers to the attempt page `html`: all right, or all wrong (so another attempt is left)."""
-    form: dict[str, Any] = {}
+def csrf_token(html: str) -> str:
+    match = _CSRF.search(html)
+    if match is None:
+        raise RuntimeError("no CSRF token in the page")
+    return match.group(1)
+
+
+def answers_for(html: str, keys: dict[int, dict[str, Any]], right: bool) -> list[tuple[str, str]]:
+    """The answers to the attempt page `html` (its own drawn layout): all right, or all wrong."""
+    form: list[tuple[str, str]] = []
     for qid in dict.fromkeys(int(q) for q in _QUESTION.findall(html)):
-        key = keys[qid]
+        key, name = keys[qid], f"q{qid}"
         kind, answer = key["kind"], key["answer"]
         if kind in ("single", "multiple"):
             correct = list(answer["correct"])
             wrong = [o for o in key["options"] if o not in correct]
             if right:
-                form[f"q{qid}"] = correct if kind == "multiple" else correct[0]
-            else:
-                form[f"q{qid}"] = wrong[0] if wrong else []
+                form += [(name, c) for c in (correct if kind == "multiple" else correct[:1])]
+            elif wrong:
+                form.append((name, wrong[0]))
         elif kind == "text":
-            form[f"q{qid}"] = answer["accepted"][0] if right else "không biết"
+            form.append((name, answer["accepted"][0] if right else "không biết"))
         else:
             value, tolerance = answer["values"][0]
-            form[f"q{qid}"] = f"{value:g}" if right else f"{value + tolerance + 1000:g}"
+            form.append((name, f"{value:g}" if right else f"{value + tolerance + 1000:g}"))
     return form
 
 
-def start_server(port: int, log: Path, workers: int = WORKERS) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        server = subprocess.Popen(serving.command("127.0.0.1", port, workers), cwd=ROOT, env=os.environ.copy(),
-                                  stdout=out, stderr=subprocess.STDOUT)
-    probe = Client(port)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}; see {log}")
+@dataclass
+class Prepared:
+    lesson_rows: list[tuple[str, str]]  # (path, cookie): every reader on every lesson, shuffled
+    catalog_rows: list[tuple[str, str]]
+    fail_rows: list[tuple[str, str, str]]  # (path, cookie, body)
+    cert_rows: list[tuple[str, str, str]]
+    lessons: int
+    courses: int
+
+
+def prepare(readers: int, failing: int, certifying: int, seed: int = 7) -> Prepared:
+    """Learners through the services (identity.create_account: verified accounts, as the VNeID stub flow makes
+    them; learning.mark_done for progress), a login for each through the web layer's own `fresh_login`
+    (a password check costs ~1 s of scrypt here, so the login form is skipped), then each learner's page
+    views and attempt start through the real app (Flask test client, same database): the session cookie,
+    CSRF token and the attempt's drawn answer layout the submits send."""
+    from urllib.parse import urlencode
+
+    from flask import session as flask_session
+    from sqlalchemy import select
+
+    from lms import create_app
+    from lms.db import write_intent
+    from lms.domain import idnumber
+    from lms.domain.verified_identity import VerifiedIdentity
+    from lms.extensions import db
+    from lms.models import Course, Question, utcnow
+    from lms.services import identity, learning
+    from lms.web.auth.views import fresh_login
+
+    set_up_content()
+    rng = random.Random(seed)
+    app = create_app()
+    key = str(app.config["IDENTITY_KEY"]).encode("utf-8")
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": USER_AGENT}
+    with app.app_context():
+        courses = [c for c in db.session.scalars(select(Course).order_by(Course.slug)) if c.published]
+        if len(courses) < 2:
+            raise SystemExit("the demo content should have two published courses")
+        lessons = {c.slug: [lesson.slug for lesson in c.published.lessons] for c in courses}  # type: ignore[union-attr]
+        quiz_of = {}
+        keys: dict[int, dict[str, Any]] = {}
+        for c in courses:
+            quizzes = c.published.quizzes  # type: ignore[union-attr]
+            if len(quizzes) != 1:
+                raise SystemExit(f"{c.slug}: the benchmark expects one (final) quiz per course")
+            quiz_of[c.slug] = quizzes[0].slug
+            for q in db.session.scalars(select(Question).where(Question.quiz_id == quizzes[0].id)):
+                keys[q.id] = {"kind": q.kind, "options": [o["key"] for o in q.options], "answer": q.answer}
+
+        serial = iter(range(100_000, 999_999))
+
+        def learner(n: int, role: str) -> Any:
+            born, sex = date(1970 + n % 40, 1 + n % 12, 1 + n % 28), "female" if n % 2 else "male"
+            number = idnumber.generate("001", born, sex, next(serial))  # "001": the birth province (Hà Nội)
+            record = identity.IdentityRecord.of(VerifiedIdentity(
+                number=number, name=f"Học viên {role} {n}", birth_date=born, sex=sex, level=2, province_code="01", commune_code="00004"), key)
+            return identity.create_account(db.session, record, target_group=1 + n % 4, province_code="01",
+                                           commune_code="00004", email=f"{role}{n}@bench.example", phone=None,
+                                           locale=None, now=utcnow())
+
+        def cookie_of(user: Any) -> str:
+            with app.test_request_context("/", environ_base=environ):
+                fresh_login(user)
+                response = app.response_class()
+                app.session_interface.save_session(app, flask_session, response)
+                return response.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+
+        def client_for(user: Any) -> Any:
+            client = app.test_client()
+            client.environ_base.update(environ)
+            client.set_cookie(cookie_name, cookie_of(user))
+            return client
+
+        def current_cookie(client: Any) -> str:
+            return f"{cookie_name}={client.get_cookie(cookie_name).value}"
+
+        token = write_intent.set(True)
         try:
-            if probe.request("GET", "/healthz", timeout=5).status == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the server did not answer /healthz within 60 s")
+            people: dict[str, list[Any]] = {"reader": [], "failing": [], "certifying": []}
+            for role, count in (("reader", readers), ("failing", failing), ("certifying", certifying)):
+                for n in range(count):
+                    user = learner(n, role)
+                    course = courses[n % 2]
+                    if role == "reader":  # some progress in each course, different for each reader
+                        for c in courses:
+                            for slug in rng.sample(lessons[c.slug], rng.randrange(len(lessons[c.slug]) + 1)):
+                                learning.mark_done(db.session, user, c, slug, utcnow())
+                    elif role == "certifying":  # every lesson done: passing the final quiz completes it
+                        for slug in lessons[course.slug]:
+                            learning.mark_done(db.session, user, course, slug, utcnow())
+                    people[role].append((user, course))
+                db.session.commit()
+        finally:
+            write_intent.reset(token)
+
+    # The requests below run outside that app context: inside it, every request would share its `g` (Flask
+    # reuses an active app context), and with it Flask-Login's user and Flask-WTF's token of the last one.
+    lesson_rows: list[tuple[str, str]] = []
+    for user, _ in people["reader"]:
+        client = client_for(user)
+        paths = [f"/courses/{c}/{slug}" for c, slugs in lessons.items() for slug in slugs]
+        for path in paths:  # the first visit stores the session's CSRF token (the "done" form)
+            if client.get(path).status_code != 200:
+                raise SystemExit(f"GET {path}: not 200 for a reader")
+        lesson_rows += [(path, current_cookie(client)) for path in paths]
+    rng.shuffle(lesson_rows)
+
+    def attempt_row(user: Any, course: Any, right: bool) -> tuple[str, str, str]:
+        client = client_for(user)
+        quiz_page = f"/courses/{course.slug}/quiz/{quiz_of[course.slug]}"
+        page = client.get(quiz_page)
+        started = client.post(f"{quiz_page}/start", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+        target = started.headers.get("Location", "")
+        if started.status_code != 302 or not re.search(r"/attempts/\d+$", target):
+            raise SystemExit(f"start of an attempt: HTTP {started.status_code} -> {target}\n"
+                             f"{started.get_data(as_text=True)[:2000]}")
+        path = re.sub(r"^https?://[^/]+", "", target)
+        html = client.get(path).get_data(as_text=True)
+        body = urlencode([("csrf_token", csrf_token(html)), *answers_for(html, keys, right)])
+        return path, current_cookie(client), body
+
+    fail_rows = [attempt_row(u, c, False) for u, c in people["failing"]]
+    cert_rows = [attempt_row(u, c, True) for u, c in people["certifying"]]
+    return Prepared(lesson_rows, [("/courses", "")], fail_rows, cert_rows,
+                    sum(len(v) for v in lessons.values()), len(courses))
 
 
-def log_in(client: Client, n: int) -> None:
-    """Sign in through the real form: GET /login for the CSRF token, POST it, follow the redirect."""
-    page = client.request("GET", "/login")
-    reply = client.request("POST", "/login", {"login": f"learner{n}@bench.example", "password": PASSWORD,
-                                              "csrf_token": csrf_token(page.body)})
-    if reply.status != 302:
-        raise SystemExit(f"login of learner{n} failed: HTTP {reply.status}")
-    landing = client.request("GET", location_path(reply))
-    if landing.status != 200:
-        raise SystemExit(f"after login: HTTP {landing.status}")
-
-
-# ------------------------------------------------------------------------------------------------------------
-# The quiz submit scenario
-# ------------------------------------------------------------------------------------------------------------
-
-class Submits:
-    """Every learner uses all their attempts, one per round. Per round, untimed: start an attempt (POST with
-    the CSRF token, 302 to /attempts/<id>) and open it (200); timed: `submitters` threads POST all the answers
-    at once (302 to /attempts/<id>/result). Only the submits are counted."""
-
-    def __init__(self, clients: list[Client], submitters: int, keys: dict[int, dict[str, Any]]) -> None:
-        self.clients = clients
-        self.submitters = submitters
-        self.keys = keys
-        self.quiz_page = f"/courses/{COURSE}/quiz/{QUIZ}"
-        self.tokens: dict[int, str] = {}
-        with ThreadPoolExecutor(submitters) as pool:
-            list(pool.map(self._first_token, range(len(clients))))
-
-    def _first_token(self, i: int) -> None:
-        self.tokens[i] = csrf_token(self.clients[i].request("GET", self.quiz_page).body)
-
-    def round(self, number: int, window: Window, result: Result) -> None:
-        right = number == ATTEMPTS
-        tally = Tally()
-        prepared: dict[int, tuple[str, dict[str, Any]]] = {}
-
-        def prepare(i: int) -> None:
-            client = self.clients[i]
-            reply = client.request("POST", f"{self.quiz_page}/start", {"csrf_token": self.tokens[i]})
-            target = location_path(reply)
-            if reply.status != 302 or not re.fullmatch(r"/attempts/\d+", target):
-                tally.add(False, f"start: HTTP {reply.status} -> {target}")
-                return
-            page = client.request("GET", target)
-            if page.status != 200:
-                tally.add(False, f"GET {target}: HTTP {page.status}")
-                return
-            form = answers_for(page.body, self.keys, right)
-            form["csrf_token"] = csrf_token(page.body)
-            prepared[i] = (target, form)
-
-        with ThreadPoolExecutor(self.submitters) as pool:
-            list(pool.map(prepare, range(len(self.clients))))
-        prepare_errors = tally.errors
-
-        queue = list(prepared.items())
-        queue_lock = threading.Lock()
-        gate = threading.Barrier(self.submitters + 1)
-        ends: list[float] = []
-
-        def submit_loop() -> None:
-            gate.wait()
-            while True:
-                with queue_lock:
-                    if not queue:
-                        break
-                    i, (target, form) = queue.pop()
-                try:
-                    reply = self.clients[i].request("POST", target, form)
-                    ok = reply.status == 302 and location_path(reply) == f"{target}/result"
-                    tally.add(ok, f"submit {target}: HTTP {reply.status} -> {location_path(reply)}")
-                except OSError as exc:
-                    tally.add(False, f"submit {target}: {type(exc).__name__}: {exc}")
-            ends.append(time.perf_counter())
-
-        threads = [threading.Thread(target=submit_loop) for _ in range(self.submitters)]
-        for t in threads:
-            t.start()
-        window.open()
-        gate.wait()
-        for t in threads:
-            t.join()
-        window.close(result, tally, max(ends))
-        result.requests -= prepare_errors  # a failed start is an error, but not a submit
-
-
-def check_database(learners: int) -> dict[str, int]:
-    """What the submits left in the database: every attempt graded once, every learner passed at the end."""
+def check_database(prepared: Prepared) -> tuple[dict[str, int], list[str]]:
+    """What the submits left in the database: every answered submit graded once, every certifying learner's
+    course complete with exactly one certificate, no certificate for a failing learner."""
     from sqlalchemy import func, select
 
     from lms import create_app
     from lms.extensions import db
-    from lms.models import QuizAttempt
+    from lms.models import Certificate, Enrolment, QuizAttempt
+
+    def ids(rows: list[tuple[str, str, str]]) -> list[int]:
+        return [int(path.rsplit("/", 1)[1]) for path, _, _ in rows]
 
     app = create_app()
+    problems: list[str] = []
     with app.app_context():
-        submitted = db.session.scalar(select(func.count()).select_from(QuizAttempt)
-                                      .where(QuizAttempt.submitted_at.is_not(None))) or 0
-        passed = db.session.scalar(select(func.count()).select_from(QuizAttempt)
-                                   .where(QuizAttempt.passed.is_(True))) or 0
-    return {"submitted_attempts": submitted, "passed_attempts": passed,
-            "expected_submitted": learners * ATTEMPTS, "expected_passed": learners}
+        counts: dict[str, int] = {}
+        for label, rows, passed in (("failing", prepared.fail_rows, False), ("certifying", prepared.cert_rows, True)):
+            attempts = list(db.session.scalars(select(QuizAttempt).where(QuizAttempt.id.in_(ids(rows)))))
+            graded = [a for a in attempts if a.submitted_at is not None]
+            counts[f"{label}_graded"] = len(graded)
+            counts[f"{label}_passed"] = sum(1 for a in graded if a.passed)
+            users = [a.user_id for a in attempts]
+            counts[f"{label}_certificates"] = db.session.scalar(
+                select(func.count()).select_from(Certificate).where(Certificate.user_id.in_(users))) or 0
+            counts[f"{label}_completed"] = db.session.scalar(
+                select(func.count()).select_from(Enrolment).where(Enrolment.user_id.in_(users),
+                                                                  Enrolment.completed_at.is_not(None))) or 0
+            if len(graded) != len(rows):
+                problems.append(f"{label}: {len(graded)}/{len(rows)} attempts graded")
+            if counts[f"{label}_passed"] != (len(rows) if passed else 0):
+                problems.append(f"{label}: {counts[f'{label}_passed']} passed, expected {len(rows) if passed else 0}")
+            expected = len(rows) if passed else 0
+            if counts[f"{label}_certificates"] != expected or counts[f"{label}_completed"] != expected:
+                problems.append(f"{label}: {counts[f'{label}_certificates']} certificates and "
+                                f"{counts[f'{label}_completed']} completed enrolments, expected {expected}")
+        twice = db.session.scalar(select(func.count()).select_from(
+            select(Certificate.person_hash).group_by(Certificate.person_hash, Certificate.course_id)
+            .having(func.count() > 1).subquery())) or 0
+        counts["issued_twice"] = twice
+        if twice:
+            problems.append(f"{twice} person/course pairs with more than one certificate")
+    return counts, problems
 
 
 # ------------------------------------------------------------------------------------------------------------
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="tiny counts (~15 s) to check the script works")
-    parser.add_argument("--seconds", type=float, help="measured seconds per GET scenario (8; quick 1.2)")
-    parser.add_argument("--threads", type=int, default=8, help="client threads for the GET scenarios (8)")
-    parser.add_argument("--submitters", type=int, help="concurrent submitters (default 50, quick 10)")
-    parser.add_argument("--learners", type=int, help="learner accounts, 3 submits each (default 100)")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small counts (about a minute): does it still work?")
+    parser.add_argument("--seconds", type=int, help="seconds per GET scenario and slice (4; quick 2)")
+    parser.add_argument("--readers", type=int, help="logged-in lesson readers (32; quick 8)")
+    parser.add_argument("--submits", type=int, help="certificate-issuing submits, and as many failing (600; "
+                                                    "quick 80)")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
-    parser.add_argument("--keep", action="store_true", help="keep the instance folder and the server log")
+    parser.add_argument("--keep", action="store_true", help="keep the instance folder and the server logs")
     args = parser.parse_args()
-    seconds = args.seconds or (1.2 if args.quick else 8.0)
-    slices = 3 if args.quick else 4  # scenarios take turns, so drifting background load hits all alike
-    warmup = 0.3 if args.quick else 1.0
-    submitters = args.submitters or (10 if args.quick else 50)
-    learners = max(args.learners or (10 if args.quick else 100), submitters, args.threads)
+    seconds = args.seconds or (2 if args.quick else 4)  # wrk -d takes whole seconds
+    slices = 2 if args.quick else 3  # scenarios take turns, so drifting background load hits all alike
+    readers = args.readers or (8 if args.quick else 32)
+    submits = args.submits or (80 if args.quick else 600)
+    submits -= submits % (slices * THREADS)
 
     began = time.perf_counter()
-    load_before = os.getloadavg()[0]  # other work on the machine skews every figure; printed with the results
+    wrk = ensure_wrk()
+    wrk_version = subprocess.run([wrk, "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    load_before = os.getloadavg()[0]
     instance = new_instance()
     log = instance / "server.log"
-    server: subprocess.Popen[bytes] | None = None
+    app_server: Server | None = None
+    bare_server: Server | None = None
     try:
-        print(f"instance {instance}: migrating, importing the demo content, creating {learners} learners…",
-              flush=True)
-        setup = prepare_instance(learners)
-        port = free_port()
-        server = start_server(port, log)
-        window = Window(ServerCPU(server.pid))
-        print(f"{Path(serving.command('127.0.0.1', port)[0]).name}, {WORKERS} workers (lms/serving.py) on "
-              f"127.0.0.1:{port}; logging in {learners} learners through /login…",
-              flush=True)
-        clients = [Client(port) for _ in range(learners)]
-        with ThreadPoolExecutor(4) as pool:
-            list(pool.map(lambda n: log_in(clients[n], n + 1), range(learners)))
-        anonymous = [Client(port) for _ in range(args.threads)]
-        readers = clients[:args.threads]
-        gets = [(BARE, "/bench/bare", anonymous), (CATALOG, "/courses", anonymous),
-                (LESSON, f"/courses/{COURSE}/{setup['lesson']}", readers)]
-        results = {name: Result(name, len(who)) for name, _, who in gets}
-        results[SUBMIT] = Result(SUBMIT, submitters)
-
-        for _, path, who in gets:  # fills each worker's template and query caches; not counted
-            get_slice(path, who, warmup, None, None)
-        submits = Submits(clients, submitters, setup["keys"])
-        for k in range(max(slices, ATTEMPTS)):
-            if k < slices:
-                print(f"slice {k + 1}/{slices}: " + ", ".join(f"GET {p}" for _, p, _ in gets)
-                      + f" ({len(anonymous)} threads, {seconds / slices:.1f} s each)", flush=True)
-                for name, path, who in gets:
-                    get_slice(path, who, seconds / slices, window, results[name])
-            if k < ATTEMPTS:
-                print(f"submit round {k + 1}/{ATTEMPTS}: {len(clients)} attempts, {submitters} concurrent "
-                      "submitters", flush=True)
-                submits.round(k + 1, window, results[SUBMIT])
+        print(f"instance {instance}: migrating, importing the demo content; {readers} readers, {submits} "
+              f"failing and {submits} certifying learners with their sessions and started attempts…", flush=True)
+        prepared = prepare(readers, submits, submits)
+        print(f"prepared in {time.perf_counter() - began:.0f} s: {len(prepared.lesson_rows)} (reader, lesson) "
+              f"pairs over {prepared.lessons} lessons of {prepared.courses} courses", flush=True)
+        pythonpath = os.environ["PYTHONPATH"]
+        app_server = start_server("platform", serving.TARGET, log, pythonpath)
+        bare_server = start_server("bare", "bare_app:asgi_app", instance / "bare.log",
+                                   os.pathsep.join([str(HERE), pythonpath]))
+        data = instance / "wrk"
+        data.mkdir()
+        gets = [(BARE, bare_server, lua_data(data / "bare.lua", [("/", "")])),
+                (CATALOG, app_server, lua_data(data / "catalog.lua", prepared.catalog_rows)),
+                (LESSON, app_server, lua_data(data / "lesson.lua", prepared.lesson_rows))]
+        per_round = submits // slices
+        rounds = {FAIL: prepared.fail_rows, CERT: prepared.cert_rows}
+        results = {name: Result(name) for name in (BARE, CATALOG, LESSON, FAIL, CERT)}
+        for _, server, path in gets:  # untimed warm-up: each worker's imports, templates and caches
+            get_slice(wrk, server, path, 1, None)
+        for k in range(slices):
+            print(f"slice {k + 1}/{slices}: wrk -t{THREADS} -c{CONNECTIONS} -d{seconds}s on "
+                  f"{', '.join(name for name, _, _ in gets)}; then {per_round} failing and {per_round} "
+                  "certificate-issuing submits", flush=True)
+            for name, server, path in gets:
+                get_slice(wrk, server, path, seconds, results[name])
+            for name, rows in rounds.items():
+                chunk = rows[k * per_round:(k + 1) * per_round]
+                submit_round(wrk, app_server, lua_data(data / f"submit-{k}-{len(name)}.lua", chunk), len(chunk),
+                             results[name])
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-    database = check_database(learners)
+        stop(app_server)
+        stop(bare_server)
+    counts, problems = check_database(prepared)
     log_text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     locked = log_text.count(LOCKED)
     tracebacks = log_text.count("Traceback")
@@ -544,71 +538,57 @@ def main() -> int:
     def ratio(r: Result) -> float:
         return r.rps / bare.rps if bare.rps else 0.0
 
-    def cpu_ratio(r: Result) -> float:
-        return bare.server_ms / r.server_ms if r.server_ms else 0.0
-
     errors = sum(r.errors for r in results.values())
-    db_ok = (database["submitted_attempts"] == database["expected_submitted"]
-             and database["passed_attempts"] == database["expected_passed"])
-
     print()
-    print(f"{'scenario':<20}{'conc.':>6}{'requests':>9}{'seconds':>8}{'req/s':>8}{'x bare':>7}"
-          f"{'srv ms':>8}{'cpu x bare':>11}{'cli ms':>7}{'errors':>7}")
+    print(f"{'scenario':<22}{'requests':>9}{'seconds':>9}{'req/s':>9}{'x bare':>8}{'srv ms/req':>11}"
+          f"{'errors':>8}")
     for r in results.values():
-        print(f"{r.scenario:<20}{r.concurrency:>6}{r.requests:>9}{r.seconds:>8.2f}{r.rps:>8.1f}"
-              f"{ratio(r):>7.2f}{r.server_ms:>8.2f}{cpu_ratio(r):>11.2f}{r.client_ms:>7.2f}{r.errors:>7}")
-        for sample in r.error_samples:
-            print(f"    error: {sample}")
-    print("srv ms / cli ms: the server's / this script's CPU milliseconds per request; "
-          "cpu x bare: bare's srv ms / this one's")
-    print()
-
-    def mark(ok: bool) -> str:
-        return "PASS" if ok else "MISS"
-
-    lesson_ratio, submit_ratio = ratio(results[LESSON]), ratio(results[SUBMIT])
-    aims = [
-        (f"lesson page >= {AIM_LESSON} x bare (req/s)", f"{lesson_ratio:.2f}", lesson_ratio >= AIM_LESSON),
-        (f"quiz submit >= {AIM_SUBMIT} x bare (req/s)", f"{submit_ratio:.2f}", submit_ratio >= AIM_SUBMIT),
-        (f'0 "{LOCKED}" ({submitters} submitters)', str(locked), locked == 0),
-    ]
+        print(f"{r.scenario:<22}{r.requests:>9}{r.seconds:>9.2f}{r.rps:>9.1f}{ratio(r):>8.2f}{r.server_ms:>11.2f}"
+              f"{r.errors:>8}")
+        for note in r.notes[:3]:
+            print(f"    {note}")
+    print(f"every scenario: wrk -t{THREADS} -c{CONNECTIONS} ({wrk_version}); srv ms/req: the server's CPU "
+          "milliseconds per request (/proc)")
+    print(f'"{LOCKED}" in the server log: {locked}; tracebacks: {tracebacks}')
+    print(f"database: failing submits {counts['failing_graded']}/{len(prepared.fail_rows)} graded, "
+          f"{counts['failing_passed']} passed, {counts['failing_certificates']} certificates; certificate-issuing "
+          f"submits {counts['certifying_graded']}/{len(prepared.cert_rows)} graded, {counts['certifying_passed']} "
+          f"passed, {counts['certifying_completed']} courses completed, {counts['certifying_certificates']} "
+          f"certificates, {counts['issued_twice']} issued twice" + ("" if not problems else
+                                                                  "  <-- " + "; ".join(problems)))
+    cert_rps, lesson_ratio = results[CERT].rps, ratio(results[LESSON])
+    aims = [(f"lesson page >= {AIM_LESSON} x bare Flask app (req/s)", f"{lesson_ratio:.2f}",
+             lesson_ratio >= AIM_LESSON),
+            (f"certificate-issuing submits >= {AIM_CERT_RPS:g}/s", f"{cert_rps:.1f}", cert_rps >= AIM_CERT_RPS),
+            (f'0 "{LOCKED}"', str(locked), locked == 0)]
     print("aims (informational):")
     for text, value, ok in aims:
-        print(f"  {mark(ok)}  {text:<42} {value}")
-    print(f"database: {database['submitted_attempts']}/{database['expected_submitted']} attempts graded, "
-          f"{database['passed_attempts']}/{database['expected_passed']} passed"
-          f"{'' if db_ok else '  <-- UNEXPECTED'}; server log: {tracebacks} traceback(s)")
+        print(f"  {'PASS' if ok else 'MISS'}  {text:<50} {value}")
     total_seconds = time.perf_counter() - began
-    print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.system()}; "
-          f"load generator and server share the CPUs; load average before the run {load_before:.2f}; "
-          f"whole run {total_seconds:.0f} s")
+    print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.platform()}; wrk "
+          f"and the servers share the CPUs; before the run: {uptime}; whole run {total_seconds:.0f} s")
 
     if args.json:
         payload = {
-            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "uptime_before": uptime,
             "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                         "platform": platform.platform(), "load_average_before": round(load_before, 2)},
-            "settings": {"quick": args.quick, "seconds": seconds, "slices": slices, "threads": args.threads,
-                         "submitters": submitters, "learners": learners, "attempts_per_learner": ATTEMPTS,
-                         "server": serving.command("127.0.0.1", 0, WORKERS)[1:], "workers": WORKERS},
-            "results": [dict(asdict(r), rps=round(r.rps, 1), seconds=round(r.seconds, 3),
-                             ratio=round(ratio(r), 3), server_ms=round(r.server_ms, 3),
-                             client_ms=round(r.client_ms, 3),
-                             cpu_ratio=round(cpu_ratio(r), 3)) for r in results.values()],
+            "settings": {"quick": args.quick, "seconds": seconds, "slices": slices, "readers": readers,
+                         "submits": submits, "wrk": f"-t{THREADS} -c{CONNECTIONS}", "wrk_version": wrk_version,
+                         "server": serving.command("127.0.0.1", 0, WORKERS)[1:]},
+            "results": [dict(asdict(r), rps=round(r.rps, 1), ratio=round(ratio(r), 3),
+                             server_ms=round(r.server_ms, 3)) for r in results.values()],
             "aims": [{"aim": text, "value": value, "met": ok} for text, value, ok in aims],
-            "database_is_locked": locked,
-            "tracebacks": tracebacks,
-            "database": database,
+            "database_is_locked": locked, "tracebacks": tracebacks, "database": counts, "problems": problems,
             "run_seconds": round(total_seconds, 1),
         }
         args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"results written to {args.json}")
-
     if args.keep:
-        print(f"kept {instance} (server log: {log})")
+        print(f"kept {instance} (server logs: {log}, {instance / 'bare.log'})")
     else:
         shutil.rmtree(instance, ignore_errors=True)
-    return 1 if errors or not db_ok or tracebacks else 0
+    return 1 if errors or problems or tracebacks or locked else 0
 
 
 if __name__ == "__main__":

@@ -46,13 +46,14 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 
-def command(host: str, port: int, workers: int = 2) -> list[str]:
-    """The server's command line for `workers` processes listening on host:port."""
+def command(host: str, port: int, workers: int = 2, target: str = TARGET) -> list[str]:
+    """The server's command line for `workers` processes listening on host:port, serving the factory `target`
+    (the benchmark serves its bare baseline app, bench/bare_app.py, with exactly the same command)."""
     return [str(BIN / "granian"), "--interface", "asgi", "--factory", "--host", host, "--port", str(port),
             "--workers", str(workers), "--http", "1", "--no-ws", "--loop", "asyncio",
             "--http1-header-read-timeout", str(HEADER_TIMEOUT_MS),
             "--http1-buffer-size", str(HTTP1_BUFFER), "--backlog", str(BACKLOG),
-            "--backpressure", str(CONNECTIONS), "--log-level", "warning", TARGET]
+            "--backpressure", str(CONNECTIONS), "--log-level", "warning", target]
 
 
 async def _plain(send: Send, status: int, text: bytes, *extra: tuple[bytes, bytes]) -> None:

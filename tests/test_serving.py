@@ -359,3 +359,21 @@ def test_bodies_held_by_many_connections_cost_the_workers_little_memory(served: 
             sock.close()
     assert grown < 40 * 1024 * 1024, f"the workers grew by {grown / 2**20:.0f} MiB"
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def test_the_benchmark_baseline_is_served_by_the_same_command() -> None:
+    """bench/run.py's baseline is a separate minimal Flask app served by the platform's own server command:
+    the same flags, workers and adapter; only the factory differs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bare_app", REPO / "bench" / "bare_app.py")
+    assert spec is not None and spec.loader is not None
+    bare_app = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bare_app)
+    platform_cmd = serving.command("127.0.0.1", 8000, 2)
+    bare_cmd = serving.command("127.0.0.1", 8000, 2, target="bare_app:asgi_app")
+    assert platform_cmd[-1] == serving.TARGET and bare_cmd[-1] == "bare_app:asgi_app"
+    assert platform_cmd[:-1] == bare_cmd[:-1]
+    assert isinstance(bare_app.asgi_app(), serving.BufferedWSGI)
+    reply = bare_app.create_app().test_client().get("/")
+    assert (reply.status_code, reply.get_data(as_text=True)) == (200, "ok")

@@ -1,4 +1,4 @@
-"""Home, health check, the bare benchmark route, language choice and content images."""
+"""Home, health check, language choice and content images."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session, url_for
@@ -25,12 +25,6 @@ def healthz() -> tuple[dict[str, str], int]:
         current_app.logger.exception("health check failed")
         return {"status": "unavailable"}, 503
     return {"status": "ok"}, 200
-
-
-@bp.get("/bench/bare")
-def bare() -> Response:
-    """The baseline the benchmarks compare against: no database, no template."""
-    return Response("ok", mimetype="text/plain")
 
 
 @bp.post("/lang")

@@ -69,6 +69,11 @@ def test_healthz(client: FlaskClient) -> None:
     assert response.get_json() == {"status": "ok"}
 
 
+def test_no_benchmark_route_in_the_app(client: FlaskClient) -> None:
+    """The benchmark's baseline is a separate app (bench/bare_app.py): the platform has no /bench/bare."""
+    assert client.get("/bench/bare").status_code == 404
+
+
 def test_default_language_is_vietnamese(client: FlaskClient) -> None:
     """Without a choice the interface is Vietnamese, with a button to switch to English."""
     response = client.get("/")
