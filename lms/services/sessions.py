@@ -85,6 +85,11 @@ def pending(session: Session, token: Any, purpose: str, now: datetime) -> Pendin
     return row
 
 
+def pending_user(session: Session, row: PendingIdentity | None) -> User | None:
+    """The account a pending identity was made for (a password reset), else None."""
+    return session.get(User, row.user_id) if row is not None and row.user_id else None
+
+
 def pending_record(row: PendingIdentity) -> dict[str, Any]:
     return json.loads(row.record or "{}")  # type: ignore[no-any-return]
 

@@ -28,7 +28,7 @@ from werkzeug.wrappers import Response
 from ...db import write_intent
 from ...domain.verified_identity import TokenRejected, identity_from_claims
 from ...extensions import db
-from ...models import User
+
 from ...services import identity as identities
 from ...services import certificates, sessions
 from ...services.identity import IdentityRecord, IdentityRefused
@@ -288,7 +288,7 @@ def _reset(record: IdentityRecord) -> Response | tuple[str, int]:
 def reset_password() -> str | Response | tuple[str, int]:
     """Set a new password after verifying again with VNeID; every login of the account ends."""
     pending = sessions.pending(db.session, session.get(RESET), "reset", now())
-    user = db.session.get(User, pending.user_id) if pending is not None and pending.user_id else None
+    user = sessions.pending_user(db.session, pending)
     if pending is None or user is None or not user.active:
         session.pop(RESET, None)
         return _refused("state", back=url_for("auth.forgot_password"))
