@@ -27,7 +27,7 @@ BUDGETS = {
     "course": 8,
     "lesson": 3,
     "quiz": 5,
-    "quiz_submit": 16,
+    "quiz_submit": 13,
     "my_learning": 8,
     "certificate": 4,
 }
