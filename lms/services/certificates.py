@@ -155,18 +155,20 @@ def facts_of(cert: Certificate, course_slug: str) -> certs.CertificateFacts:
 
 
 def issue_if_eligible(session: Session, user: User, course: Course, now: datetime, settings: Settings, *,
-                      draw: Callable[[int], str] = certs.new_number) -> Certificate | None:
+                      draw: Callable[[int], str] = certs.new_number,
+                      completed_at: datetime | None = None) -> Certificate | None:
     """The person's certificate for `course`, issued now if they completed it and are verified at the required
     level; None otherwise. Exactly once per person and course, even when requests race: the unique
     (person_hash, course_id) constraint decides, and the loser returns the winner's certificate. `draw` makes
-    a fresh number for a year (a number already taken is simply drawn again)."""
+    a fresh number for a year (a number already taken is simply drawn again). `completed_at`: the enrolment's
+    completion when the caller has just read or stamped it (saves reading it again)."""
     if not eligible_person(user, settings) or course.published is None:
         return None
     person_hash = str(user.person_hash)
     found = _existing(session, person_hash, course.id)
     if found is not None:
         return found
-    completed = session.scalar(select(Enrolment.completed_at).where(
+    completed = completed_at or session.scalar(select(Enrolment.completed_at).where(
         Enrolment.user_id == user.id, Enrolment.course_id == course.id))
     if completed is None:
         return None
@@ -216,9 +218,11 @@ def draw_status_index(session: Session) -> tuple[int, int]:
     """A random free-looking (list, index) for a new certificate: the newest list until it is half full,
     then the next one; the unique constraint decides, and a taken index is drawn again by the caller. Random,
     so that an index reveals neither the order of issue nor how many came before."""
-    newest = session.scalar(select(func.max(Certificate.status_list))) or 1
-    used = session.scalar(select(func.count()).select_from(Certificate)
-                          .where(Certificate.status_list == newest)) or 0
+    # The newest list and how many of its indexes are used, in one statement.
+    newest_list = select(func.max(Certificate.status_list)).scalar_subquery()
+    newest, used = session.execute(select(newest_list, func.count()).select_from(Certificate)
+                                   .where(Certificate.status_list == newest_list)).one()
+    newest, used = newest or 1, used or 0
     if used >= statuslist.LIST_SIZE // 2:
         newest += 1
     return newest, secrets.randbelow(statuslist.LIST_SIZE)

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping, NamedTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain import completion, grading
 from ..models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, Question, Quiz, QuizAttempt, User
@@ -83,11 +84,26 @@ def passed_quizzes(session: Session, user_id: int, course_id: int) -> set[str]:
         QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
 
 
+def _done_and_passed(session: Session, user_id: int, course_id: int) -> tuple[set[str], set[str]]:
+    """`done_lessons` and `passed_quizzes` in one statement."""
+    rows = session.execute(union_all(
+        select(literal(0), LessonProgress.lesson_slug).where(
+            LessonProgress.user_id == user_id, LessonProgress.course_id == course_id),
+        select(literal(1), QuizAttempt.quiz_slug).where(
+            QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
+    found: tuple[set[str], set[str]] = (set(), set())
+    for kind, slug in rows:
+        found[kind].add(slug)
+    return found
+
+
 def course_progress(session: Session, user: User, course: Course, done: set[str] | None = None,
                     passed: set[str] | None = None) -> completion.Progress:
     """Progress against the live version; lessons and quizzes are matched by slug across versions.
     `done` and `passed` may be given when the caller has already read them, to save the queries."""
     version = _live(course)
+    if done is None and passed is None:
+        done, passed = _done_and_passed(session, user.id, course.id)
     if done is None:
         done = done_lessons(session, user.id, course.id)
     if passed is None:
@@ -106,11 +122,15 @@ def update_completion(session: Session, user: User, course: Course, now: datetim
         return False
     enrolment = enrol(session, user, course, now)
     if enrolment.completed_at is None:
-        session.execute(update(Enrolment).where(Enrolment.id == enrolment.id, Enrolment.completed_at.is_(None))
-                        .values(completed_at=now))
-        session.refresh(enrolment)
+        stamped = session.execute(update(Enrolment).where(Enrolment.id == enrolment.id,
+                                                          Enrolment.completed_at.is_(None))
+                                  .values(completed_at=now).execution_options(synchronize_session=False))
+        if stamped.rowcount == 1:  # what the row now holds, without reading it back
+            set_committed_value(enrolment, "completed_at", now.astimezone(timezone.utc))
+        else:  # a concurrent request stamped it first
+            session.refresh(enrolment)
     if certify is not None:
-        certificates.issue_if_eligible(session, user, course, now, certify)
+        certificates.issue_if_eligible(session, user, course, now, certify, completed_at=enrolment.completed_at)
     return True
 
 
@@ -242,7 +262,10 @@ def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Refused("already_submitted", attempt.id)
-    session.refresh(attempt)
+    # The attempt now holds exactly these values: set them on the loaded object without reading the row back.
+    for name, value in (("submitted_at", now.astimezone(timezone.utc)), ("answers", answers), ("results", results), ("correct", correct),
+                        ("passed", passed)):
+        set_committed_value(attempt, name, value)
     course = session.get(Course, attempt.course_id)
     assert course is not None
     if passed:

@@ -13,7 +13,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..models import LoginSession, PendingIdentity, User
@@ -34,14 +34,20 @@ def start(session: Session, user: User, now: datetime, lifetime: timedelta, reme
     return token
 
 
+# Built once (the request's first query, on every page): building the joined, filtered select per request
+# cost more than running it. One indexed lookup of the login row joined with its user, never a cache, so an
+# ended login (logout, sign out everywhere) loads nobody on the very next request of any worker.
+_RESOLVE = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+            .where(LoginSession.token_hash == bindparam("token_hash"),
+                   LoginSession.expires_at > bindparam("now")))
+
+
 def resolve(session: Session, login_id: str, now: datetime) -> User | None:
     """The active user of the unexpired login named by "<user id>:<token>", else None."""
     user_id, _, token = login_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = session.scalars(
-        select(User).join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _hash(token), LoginSession.expires_at > now)).first()
+    user = session.scalars(_RESOLVE, {"token_hash": _hash(token), "now": now}).first()
     if user is None or user.id != int(user_id) or not user.active:
         return None
     user.login_token = token  # type: ignore[assignment]

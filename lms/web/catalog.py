@@ -53,16 +53,18 @@ def course(slug: str) -> str:
 def lesson(slug: str, lesson_slug: str) -> str:
     """One lesson with previous/next links and the "mark as done" button."""
     # Immutable version content comes from a per-app cache; only the live version is read per request.
-    found = content_cache.live(db.session, current_app.extensions.setdefault("lms_lesson_cache", {}), slug)
+    # The live version and the reader's done lessons are read in one statement (the page shows no progress
+    # bar, so the course progress is not computed here).
+    cache = current_app.extensions.setdefault("lms_lesson_cache", {})
+    found = content_cache.live_and_done(db.session, cache, slug,
+                                        current_user.id if current_user.is_authenticated else None)
     if found is None:
         abort(404)
-    course, version = found
+    course, version, done = found
     lessons = version.lessons
     index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
     if index is None:
         abort(404)
-    # Only the lessons done: the page shows no progress bar, so the course progress is not computed here.
-    done = content_cache.done_slugs(db.session, current_user.id, course.id) if current_user.is_authenticated else set()
     return render_template("catalog/lesson.html", course=course, version=version, lesson=lessons[index],
                            previous=lessons[index - 1] if index > 0 else None,
                            next=lessons[index + 1] if index + 1 < len(lessons) else None, done=done)

@@ -25,9 +25,9 @@ from tests.web.conftest import LUA_DAO, answers, attempt_id, live_quiz
 # Statements per page for a signed-in learner (see docs/architecture.md, "Query budgets").
 BUDGETS = {
     "course": 8,
-    "lesson": 4,
+    "lesson": 3,
     "quiz": 5,
-    "quiz_submit": 16,
+    "quiz_submit": 13,
     "my_learning": 8,
     "certificate": 4,
 }
