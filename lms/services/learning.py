@@ -263,8 +263,9 @@ def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[
     if done.rowcount != 1:
         raise Refused("already_submitted", attempt.id)
     # The attempt now holds exactly these values: set them on the loaded object without reading the row back.
-    for name, value in (("submitted_at", now.astimezone(timezone.utc)), ("answers", answers), ("results", results), ("correct", correct),
-                        ("passed", passed)):
+    recorded = {"submitted_at": now.astimezone(timezone.utc), "answers": answers, "results": results,
+                "correct": correct, "passed": passed}
+    for name, value in recorded.items():
         set_committed_value(attempt, name, value)
     course = session.get(Course, attempt.course_id)
     assert course is not None

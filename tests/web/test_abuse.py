@@ -89,7 +89,9 @@ def test_trusted_proxies_setting(tmp_path) -> None:  # type: ignore[no-untyped-d
                      instance_path=str(tmp_path))
     from lms import migrate
     from lms.db import make_engine
-    migrate.upgrade(make_engine(app.config["DATABASE_URL"]))
+    schema_engine = make_engine(app.config["DATABASE_URL"])
+    migrate.upgrade(schema_engine)
+    schema_engine.dispose()
     browser = _client_at(app, "10.0.0.1")
 
     def wrong(ip: str) -> int:
@@ -98,6 +100,7 @@ def test_trusted_proxies_setting(tmp_path) -> None:  # type: ignore[no-untyped-d
 
     assert [wrong(f"203.0.113.{i}") for i in range(4)] == [200] * 4  # each visitor its own bucket
     assert [wrong("203.0.113.9") for _ in range(3)] == [200, 200, 429]
+    app.extensions["lms_db"].engine.dispose()
 
 
 def test_the_password_hint_and_the_platform_name_are_refused() -> None:

@@ -7,7 +7,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from ...extensions import db, limiter
@@ -21,8 +21,8 @@ from .forms import LoginForm, RegisterForm
 bp = Blueprint("auth", __name__)
 
 
-def _device_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(str(current_app.config["SECRET_KEY"]), salt="login-device")
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="login-device")
 
 
 def _known_device(login: str) -> str | None:
@@ -31,7 +31,9 @@ def _known_device(login: str) -> str | None:
     if not raw or not login:
         return None
     try:
-        data = _device_serializer().loads(raw)
+        # Signed with its issue time: a copied cookie stops counting once its lifetime is over.
+        data = _device_serializer().loads(
+            raw, max_age=int(current_app.config["DEVICE_COOKIE_DURATION"].total_seconds()))
     except BadSignature:
         return None
     if not isinstance(data, dict) or data.get("login") != login or not isinstance(data.get("id"), str):

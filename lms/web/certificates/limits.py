@@ -11,10 +11,9 @@ import hashlib
 import hmac
 import time
 
-from typing import Any
-
 from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
+from limits import RateLimitItem, parse
 
 from ...extensions import limiter
 
@@ -35,9 +34,7 @@ def too_many(wait: int, message: str) -> Response:
     return Response(page, status=429, headers={"Retry-After": str(wait)}, mimetype="text/html")
 
 
-def _holder_limits(setting: str) -> Any:
-    from limits import parse
-
+def _holder_limits(setting: str) -> RateLimitItem | None:
     limit = int(current_app.config.get(setting) or 0)
     return parse(f"{limit} per hour") if limit > 0 else None
 
@@ -72,8 +69,6 @@ def count_against_certificate(number: str | None, result: str) -> None:
 
 def first_refusal_this_hour(client: str) -> bool:
     """True once per client and hour: refused checks are audit-logged once, not once per request."""
-    from limits import parse
-
     return bool(limiter.limiter.hit(parse("1 per hour"), "holder-check-refused", client))
 
 
