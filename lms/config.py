@@ -57,6 +57,8 @@ DEFAULTS: dict[str, Any] = {
     # demo mode also localhost and 127.0.0.1.
     "TRUSTED_HOSTS": None,
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    # Rendered lesson pages kept per process (lms/web/page_cache.py; ~10-20 KB each); 0 turns the cache off.
+    "LESSON_PAGE_CACHE": 512,
     # The VNeID stub (lms/vneid_stub, docs/vneid-stub.md): an OpenID provider mounted at /vneid in demo mode.
     "VNEID_STUB_ENABLED": None,  # default: on in demo mode; production refuses to start with it on
     "VNEID_STUB_ISSUER": None,  # default: PUBLIC_URL/vneid (embedded), the request's host (standalone)

@@ -1,10 +1,21 @@
 """Engine and per-request session. SQLite gets WAL, foreign keys and a busy timeout; requests that write
 open their transaction with BEGIN IMMEDIATE so concurrent writers queue instead of failing with
 "database is locked" (a deferred transaction that reads first cannot wait for the lock when it upgrades).
+
+Writers wait in a queue of the kernel, not in SQLite's busy handler: before `BEGIN IMMEDIATE`, a connection
+takes an exclusive `flock` on `<database>-writers` (one open file per connection, so threads and processes
+exclude each other alike) and lets it go when the connection goes back to the pool, after its COMMIT or
+ROLLBACK. A blocked `flock` wakes the moment the lock is released; SQLite's busy handler instead sleeps
+1, 2, 5, 10, 15, 20, 25 ... ms between tries, so under contention a writer slept on after the lock was free
+and the cores stood idle (docs/performance.md). Writers that do not take the file lock (another program,
+`sqlite3` by hand) are still waited for by the busy timeout, as before.
 """
 from __future__ import annotations
 
 import contextvars
+import fcntl
+import os
+import threading
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,9 +30,10 @@ def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engi
     `always_immediate`: every SQLite transaction takes the write lock up front (for stores that mostly write)."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        lock_path = _writers_lock_path(engine.url.database)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+        def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
             dbapi_conn.isolation_level = None  # we emit BEGIN ourselves, below
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -29,13 +41,59 @@ def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engi
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            if lock_path is not None:
+                record.info["writers_fd"] = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+
+        @event.listens_for(engine, "close")
+        def _sqlite_close(_dbapi_conn: Any, record: Any) -> None:
+            _release(record)
+            fd = record.info.pop("writers_fd", None)
+            if fd is not None:
+                os.close(fd)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if always_immediate or write_intent.get() else "BEGIN")
+            if always_immediate or write_intent.get():
+                _acquire(conn.connection._connection_record)
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(_dbapi_conn: Any, record: Any) -> None:
+            _release(record)  # after the pool's reset: the transaction is over
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_held = threading.local()  # how many writers' locks this thread holds (see _acquire)
+
+
+def _writers_lock_path(database: str | None) -> str | None:
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return f"{database}-writers"
+
+
+def _acquire(record: Any) -> None:
+    """Take this connection's writers' lock (blocking) unless it holds it already. A thread that already
+    holds the lock through another connection does not wait for itself: it falls back to SQLite's busy
+    timeout, as without the lock."""
+    fd = record.info.get("writers_fd")
+    if fd is None or record.info.get("writers_locked"):
+        return
+    if getattr(_held, "count", 0):
+        return
+    fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+    record.info["writers_locked"] = True
+    _held.count = getattr(_held, "count", 0) + 1
+
+
+def _release(record: Any) -> None:
+    if record.info.pop("writers_locked", False):
+        fcntl.flock(record.info["writers_fd"], fcntl.LOCK_UN)
+        _held.count = max(0, getattr(_held, "count", 1) - 1)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

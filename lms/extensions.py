@@ -22,6 +22,16 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+@limiter.request_filter
+def _unlimited_page() -> bool:
+    """Reading pages marked `unlimited` (web/helpers.py) skip the limiter's per-request work: they carry no
+    limit, and they are the pages read most (the lesson page: ~6 % of its cost went to finding that out)."""
+    from flask import current_app, request
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    return request.method in ("GET", "HEAD") and bool(getattr(view, "unlimited", False))
+
+
 class Database:
     """The engine and one session per app context: views commit once; teardown rolls back the rest."""
 
@@ -37,7 +47,9 @@ class Database:
         def _write_intent() -> None:
             from flask import request
 
-            g._write_token = write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+            view = app.view_functions.get(request.endpoint) if request.endpoint else None
+            writes = request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(view, "reads_first", False)
+            g._write_token = write_intent.set(writes)
 
         @app.teardown_appcontext
         def _close(_exc: BaseException | None) -> None:
@@ -55,6 +67,17 @@ class Database:
             g._db_session = self.factory()
         session: Session = g._db_session
         return session
+
+    def begin_writing(self) -> None:
+        """End the request's read transaction and make the next statement open a writing one (on SQLite,
+        `BEGIN IMMEDIATE`: the write lock). For views marked `reads_first` (web/helpers.py): they check and
+        compute in a read transaction, then call this, then write; the write must re-check what it depends on
+        (a compare-and-set), since others may have written in between."""
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("begin_writing() after changes: the read phase must not write")
+        session.commit()
+        write_intent.set(True)
 
     def __getattr__(self, name: str) -> Any:  # pragma: no cover - helpful error before init_app
         raise RuntimeError(f"Database.{name} used before init_app")

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal, Mapping
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -85,10 +85,17 @@ def generate_key(session: Session, keys_dir: Path, now: datetime) -> SigningKey:
     return row
 
 
+_ACTIVE_KEY = (select(SigningKey).where(SigningKey.retired_at.is_(None))
+               .order_by(SigningKey.created_at.desc(), SigningKey.kid).limit(1))
+
+
+def _active_row(session: Session) -> SigningKey | None:
+    return session.scalars(_ACTIVE_KEY).first()
+
+
 def active_key(session: Session, keys_dir: Path, now: datetime) -> tuple[SigningKey, Ed25519PrivateKey]:
     """The current signing key and its private half; made on first use."""
-    row = session.scalars(select(SigningKey).where(SigningKey.retired_at.is_(None))
-                          .order_by(SigningKey.created_at.desc(), SigningKey.kid).limit(1)).first()
+    row = _active_row(session)
     if row is None:
         row = generate_key(session, keys_dir, now)
     return row, _private(keys_dir, row.kid)
@@ -141,9 +148,13 @@ def find(session: Session, number: str) -> Certificate | None:
     return session.scalars(select(Certificate).where(Certificate.number == number)).one_or_none()
 
 
+# Built once with bind parameters: they run on every certificate-issuing submit.
+_EXISTING = select(Certificate).where(Certificate.person_hash == bindparam("person_hash"),
+                                      Certificate.course_id == bindparam("course_id"))
+
+
 def _existing(session: Session, person_hash: str, course_id: int) -> Certificate | None:
-    return session.scalars(select(Certificate).where(Certificate.person_hash == person_hash,
-                                                     Certificate.course_id == course_id)).one_or_none()
+    return session.scalars(_EXISTING, {"person_hash": person_hash, "course_id": course_id}).one_or_none()
 
 
 def facts_of(cert: Certificate, course_slug: str) -> certs.CertificateFacts:
@@ -154,14 +165,67 @@ def facts_of(cert: Certificate, course_slug: str) -> certs.CertificateFacts:
         issuer_name=cert.issuer_name, person_hash=cert.person_hash, key_id=cert.key_id)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A certificate drawn and signed ahead of the write (`prepare`): not yet in the session. `version_id`
+    and `key_id` say what it was made from; `issue_if_eligible` inserts it only if both are still current."""
+    certificate: Certificate
+    version_id: int
+    key_id: str
+
+
+def _build(user: User, course: Course, version: CourseVersion, now: datetime, settings: Settings,
+           key_row: SigningKey, key: Ed25519PrivateKey, number: str, status: tuple[int, int]) -> Certificate:
+    """A new, signed certificate row (not added to the session)."""
+    person_hash = str(user.person_hash)
+    facts = certs.CertificateFacts(
+        number=number, holder_name=user.full_name, course_slug=course.slug,
+        course_title=version.title, competencies=certs.competency_codes(version.competencies),
+        level=version.level, issued_at=now, issuer_name=settings.issuer_name, person_hash=person_hash,
+        key_id=key_row.kid)
+    body = certs.payload(facts)
+    cert = Certificate(
+        number=facts.number, user_id=user.id, course_id=course.id, version_id=version.id,
+        person_hash=person_hash, holder_name=facts.holder_name, course_title=facts.course_title,
+        competencies=list(facts.competencies), level=facts.level, issuer_name=facts.issuer_name,
+        issued_at=now,
+        payload=body, signature=certs.sign_payload(key, body), key_id=key_row.kid,
+        status_list=status[0], status_index=status[1])
+    _sign_credential(cert, facts, version, settings, key_row.kid, key, now)
+    return cert
+
+
+def prepare(session: Session, user: User, course: Course, now: datetime, settings: Settings, *,
+            draw: Callable[[int], str] = certs.new_number) -> Prepared | None:
+    """Draw and sign, reading only, the certificate that completing `course` now would issue to `user`, so
+    that the write transaction only inserts it (the signing and the credential's canonical form are most of
+    an issue's cost, and SQLite writes one at a time). None when there is nothing to prepare: not eligible,
+    already issued, or no signing key yet (the first key is made inside the write)."""
+    version = course.published
+    if not eligible_person(user, settings) or version is None:
+        return None
+    if _existing(session, str(user.person_hash), course.id) is not None:
+        return None
+    key_row = _active_row(session)
+    if key_row is None:
+        return None
+    cert = _build(user, course, version, now, settings, key_row, _private(settings.keys_dir, key_row.kid),
+                  draw(now.year), draw_status_index(session))
+    return Prepared(cert, version.id, key_row.kid)
+
+
 def issue_if_eligible(session: Session, user: User, course: Course, now: datetime, settings: Settings, *,
                       draw: Callable[[int], str] = certs.new_number,
-                      completed_at: datetime | None = None) -> Certificate | None:
+                      completed_at: datetime | None = None,
+                      prepared: Prepared | None = None) -> Certificate | None:
     """The person's certificate for `course`, issued now if they completed it and are verified at the required
     level; None otherwise. Exactly once per person and course, even when requests race: the unique
     (person_hash, course_id) constraint decides, and the loser returns the winner's certificate. `draw` makes
     a fresh number for a year (a number already taken is simply drawn again). `completed_at`: the enrolment's
-    completion when the caller has just read or stamped it (saves reading it again)."""
+    completion when the caller has just read or stamped it (saves reading it again). `prepared`: the
+    certificate `prepare` made for this issue; it is inserted as it is while its course version and signing
+    key are still the current ones, and otherwise (or if its number or status index was taken meanwhile) a
+    new one is drawn and signed here."""
     if not eligible_person(user, settings) or course.published is None:
         return None
     person_hash = str(user.person_hash)
@@ -174,32 +238,29 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
         return None
     version = course.published
     key_row, key = active_key(session, settings.keys_dir, now)
+    if prepared is not None and prepared.version_id == version.id and prepared.key_id == key_row.kid:
+        inserted = _insert(session, prepared.certificate, person_hash, course.id)
+        if inserted is not None:
+            return inserted
     for _ in range(_NUMBER_TRIES):
-        facts = certs.CertificateFacts(
-            number=draw(now.year), holder_name=user.full_name, course_slug=course.slug,
-            course_title=version.title, competencies=certs.competency_codes(version.competencies),
-            level=version.level, issued_at=now, issuer_name=settings.issuer_name, person_hash=person_hash,
-            key_id=key_row.kid)
-        body = certs.payload(facts)
-        list_number, index = draw_status_index(session)
-        cert = Certificate(
-            number=facts.number, user_id=user.id, course_id=course.id, version_id=version.id,
-            person_hash=person_hash, holder_name=facts.holder_name, course_title=facts.course_title,
-            competencies=list(facts.competencies), level=facts.level, issuer_name=facts.issuer_name,
-            issued_at=now,
-            payload=body, signature=certs.sign_payload(key, body), key_id=key_row.kid,
-            status_list=list_number, status_index=index)
-        _sign_credential(cert, facts, version, settings, key_row.kid, key, now)
-        try:
-            with session.begin_nested():
-                session.add(cert)
-            return cert
-        except IntegrityError:
-            found = _existing(session, person_hash, course.id)
-            if found is not None:  # a concurrent request issued it first
-                return found
-            # otherwise the random number or status index was taken: draw another
+        cert = _build(user, course, version, now, settings, key_row, key, draw(now.year),
+                      draw_status_index(session))
+        inserted = _insert(session, cert, person_hash, course.id)
+        if inserted is not None:
+            return inserted
+        # otherwise the random number or status index was taken: draw another
     raise RuntimeError("could not draw a free certificate number")
+
+
+def _insert(session: Session, cert: Certificate, person_hash: str, course_id: int) -> Certificate | None:
+    """Insert `cert` in a savepoint: `cert`, or the certificate a concurrent request issued first; None when
+    its number or status index was taken (draw again)."""
+    try:
+        with session.begin_nested():
+            session.add(cert)
+        return cert
+    except IntegrityError:
+        return _existing(session, person_hash, course_id)
 
 
 def _sign_credential(cert: Certificate, facts: certs.CertificateFacts, version: CourseVersion,
@@ -214,14 +275,16 @@ def _sign_credential(cert: Certificate, facts: certs.CertificateFacts, version: 
     cert.credential_form = openbadges.CREDENTIAL_FORM
 
 
+# The newest list and how many of its indexes are used, in one statement.
+_NEWEST = select(func.max(Certificate.status_list)).scalar_subquery()
+_NEWEST_LIST = select(_NEWEST, func.count()).select_from(Certificate).where(Certificate.status_list == _NEWEST)
+
+
 def draw_status_index(session: Session) -> tuple[int, int]:
     """A random free-looking (list, index) for a new certificate: the newest list until it is half full,
     then the next one; the unique constraint decides, and a taken index is drawn again by the caller. Random,
     so that an index reveals neither the order of issue nor how many came before."""
-    # The newest list and how many of its indexes are used, in one statement.
-    newest_list = select(func.max(Certificate.status_list)).scalar_subquery()
-    newest, used = session.execute(select(newest_list, func.count()).select_from(Certificate)
-                                   .where(Certificate.status_list == newest_list)).one()
+    newest, used = session.execute(_NEWEST_LIST).one()
     newest, used = newest or 1, used or 0
     if used >= statuslist.LIST_SIZE // 2:
         newest += 1

@@ -31,6 +31,7 @@ class LessonView:
 @dataclass(frozen=True)
 class VersionView:
     id: int
+    content_hash: str
     title: str
     lessons: tuple[LessonView, ...]
 
@@ -78,4 +79,4 @@ def _views(connection: Connection, cache: LessonCache, course_id: int, course_sl
     if lessons is None:
         lessons = tuple(LessonView(*r) for r in connection.execute(_LESSONS, {"version_id": version_id}))
         cache[key] = lessons
-    return CourseView(course_id, course_slug), VersionView(version_id, title, lessons)
+    return CourseView(course_id, course_slug), VersionView(version_id, content_hash, title, lessons)

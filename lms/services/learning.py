@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping, NamedTuple
 
-from sqlalchemy import func, literal, select, union_all, update
+from sqlalchemy import bindparam, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -31,8 +31,7 @@ class Refused(Exception):
 
 def enrol(session: Session, user: User, course: Course, now: datetime) -> Enrolment:
     """The learner's enrolment in `course`, created on first call."""
-    found = session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
-                                                    Enrolment.course_id == course.id)).one_or_none()
+    found = session.scalars(_ENROLMENT, {"user_id": user.id, "course_id": course.id}).one_or_none()
     if found is not None:
         return found
     try:
@@ -56,7 +55,7 @@ def mark_done(session: Session, user: User, course: Course, lesson_slug: str, no
               certify: certificates.Settings | None = None) -> LessonDone:
     """Record the lesson as done (once) and update the course completion (see `update_completion`)."""
     version = _live(course)
-    slugs = [lesson.slug for lesson in version.lessons]
+    slugs = list(_structure(version)[0])
     if lesson_slug not in slugs:
         raise Refused("unknown_lesson")
     position = slugs.index(lesson_slug)
@@ -84,13 +83,22 @@ def passed_quizzes(session: Session, user_id: int, course_id: int) -> set[str]:
         QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
 
 
+# Statements run on every quiz submit and lesson marked done, built once with bind parameters (building them
+# per call cost more than running them).
+_DONE_AND_PASSED = union_all(
+    select(literal(0), LessonProgress.lesson_slug).where(
+        LessonProgress.user_id == bindparam("user_id"), LessonProgress.course_id == bindparam("course_id")),
+    select(literal(1), QuizAttempt.quiz_slug).where(
+        QuizAttempt.user_id == bindparam("user_id"), QuizAttempt.course_id == bindparam("course_id"),
+        QuizAttempt.passed.is_(True)))
+_ENROLMENT = select(Enrolment).where(Enrolment.user_id == bindparam("user_id"),
+                                     Enrolment.course_id == bindparam("course_id"))
+_QUESTIONS = select(Question).where(Question.id.in_(bindparam("ids", expanding=True)))
+
+
 def _done_and_passed(session: Session, user_id: int, course_id: int) -> tuple[set[str], set[str]]:
     """`done_lessons` and `passed_quizzes` in one statement."""
-    rows = session.execute(union_all(
-        select(literal(0), LessonProgress.lesson_slug).where(
-            LessonProgress.user_id == user_id, LessonProgress.course_id == course_id),
-        select(literal(1), QuizAttempt.quiz_slug).where(
-            QuizAttempt.user_id == user_id, QuizAttempt.course_id == course_id, QuizAttempt.passed.is_(True))))
+    rows = session.execute(_DONE_AND_PASSED, {"user_id": user_id, "course_id": course_id})
     found: tuple[set[str], set[str]] = (set(), set())
     for kind, slug in rows:
         found[kind].add(slug)
@@ -108,16 +116,37 @@ def course_progress(session: Session, user: User, course: Course, done: set[str]
         done = done_lessons(session, user.id, course.id)
     if passed is None:
         passed = passed_quizzes(session, user.id, course.id)
-    return completion.progress(
-        version.completion, [lesson.slug for lesson in version.lessons], done,
-        [(q.slug, q.required) for q in version.quizzes], passed)
+    lesson_slugs, quizzes = _structure(version)
+    return completion.progress(version.completion, list(lesson_slugs), done, list(quizzes), passed)
+
+
+# The lesson slugs and (quiz slug, required) of a course version, per process. A version is immutable (an
+# import that changes a course makes a new version), and the key holds its content hash as well as its id,
+# so two databases that reuse an id never share an entry. Saves loading the version's lessons and quizzes
+# on every completion check (each quiz submit that passes, each lesson marked done).
+_STRUCTURES: dict[tuple[int, str], tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]] = {}
+_STRUCTURES_MAX = 4096
+
+
+def _structure(version: CourseVersion) -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
+    key = (version.id, version.content_hash)
+    found = _STRUCTURES.get(key)
+    if found is None:
+        found = (tuple(lesson.slug for lesson in version.lessons),
+                 tuple((q.slug, q.required) for q in version.quizzes))
+        if len(_STRUCTURES) >= _STRUCTURES_MAX:
+            _STRUCTURES.clear()
+        _STRUCTURES[key] = found
+    return found
 
 
 def update_completion(session: Session, user: User, course: Course, now: datetime,
-                      certify: certificates.Settings | None = None) -> bool:
+                      certify: certificates.Settings | None = None,
+                      prepared: certificates.Prepared | None = None) -> bool:
     """Stamp the enrolment complete the first time the rule holds; returns whether the course is complete.
     With `certify` (the certificate settings), a complete course also gets its certificate when the person
-    is eligible (certificates.issue_if_eligible: verified at the required level, once per person)."""
+    is eligible (certificates.issue_if_eligible: verified at the required level, once per person);
+    `prepared` is that certificate drawn and signed beforehand (grade_attempt)."""
     if not course_progress(session, user, course).complete:
         return False
     enrolment = enrol(session, user, course, now)
@@ -130,7 +159,8 @@ def update_completion(session: Session, user: User, course: Course, now: datetim
         else:  # a concurrent request stamped it first
             session.refresh(enrolment)
     if certify is not None:
-        certificates.issue_if_eligible(session, user, course, now, certify, completed_at=enrolment.completed_at)
+        certificates.issue_if_eligible(session, user, course, now, certify, completed_at=enrolment.completed_at,
+                                       prepared=prepared)
     return True
 
 
@@ -217,13 +247,28 @@ def attempt_questions(session: Session, attempt: QuizAttempt) -> list[tuple[Ques
     return result
 
 
-def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime,
-                   certify: certificates.Settings | None = None) -> QuizAttempt:
-    """Grade and record an attempt exactly once.
+@dataclass(frozen=True)
+class Graded:
+    """An attempt graded but not yet recorded (`grade_attempt`), for `record_attempt` to write. `prepared`:
+    the certificate this submit will issue, drawn and signed before the write (None when it will not complete
+    the course or there is nothing to issue; `record_attempt` then does what is needed itself)."""
+    attempt: QuizAttempt
+    course: Course
+    answers: dict[str, Any]
+    results: dict[str, bool]
+    correct: int
+    passed: bool
+    prepared: certificates.Prepared | None = None
 
-    `form` maps "q<question id>" to an option key, a list of keys, or typed text. Refused (nothing written)
-    for someone else's attempt, a second submit, an attempt past the limit, an unknown question or option.
-    """
+
+def grade_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime,
+                  certify: certificates.Settings | None = None) -> Graded:
+    """Check and grade an attempt without writing anything (it may run in a read transaction).
+
+    `form` maps "q<question id>" to an option key, a list of keys, or typed text. Refused for someone else's
+    attempt, a submitted one, an attempt past the limit, an unknown question or option. With `certify`,
+    when passing completes the course of an eligible person, the certificate is prepared here (number,
+    status index, signatures), so that the write transaction only has to insert it."""
     attempt = session.get(QuizAttempt, attempt_id)
     if attempt is None or attempt.user_id != user.id:
         raise Refused("not_yours")
@@ -241,7 +286,7 @@ def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[
         if not name[1:].isdigit() or int(name[1:]) not in in_attempt:
             raise Refused("unknown_question", attempt.id)
         given[name[1:]] = value
-    questions = {q.id: q for q in session.scalars(select(Question).where(Question.id.in_(in_attempt)))}
+    questions = {q.id: q for q in session.scalars(_QUESTIONS, {"ids": sorted(in_attempt)})}
     results: dict[str, bool] = {}
     answers: dict[str, Any] = {}
     for qid, question in questions.items():
@@ -255,23 +300,46 @@ def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[
         results[str(qid)] = grading.is_correct(key, response, quiz.ignore_diacritics)
     correct = sum(results.values())
     passed = grading.passed(correct, attempt.total, quiz.pass_percent)
-    # Compare-and-set: only the first of two racing submits records anything.
+    course = session.get(Course, attempt.course_id)
+    assert course is not None
+    prepared = None
+    if passed and certify is not None and course.published is not None \
+            and certificates.eligible_person(user, certify):
+        done, passed_slugs = _done_and_passed(session, user.id, course.id)
+        if course_progress(session, user, course, done, passed_slugs | {quiz.slug}).complete:
+            prepared = certificates.prepare(session, user, course, now, certify)
+    return Graded(attempt, course, answers, results, correct, passed, prepared)
+
+
+def record_attempt(session: Session, user: User, graded: Graded, now: datetime,
+                   certify: certificates.Settings | None = None) -> QuizAttempt:
+    """Record a graded attempt exactly once, then the course completion (and certificate) it leads to.
+    Refused("already_submitted") when another submit of the same attempt was recorded first (compare-and-set
+    on the attempt row: only the first of two racing submits records anything)."""
+    attempt = graded.attempt
     done = session.execute(
         update(QuizAttempt).where(QuizAttempt.id == attempt.id, QuizAttempt.submitted_at.is_(None))
-        .values(submitted_at=now, answers=answers, results=results, correct=correct, passed=passed)
+        .values(submitted_at=now, answers=graded.answers, results=graded.results, correct=graded.correct,
+                passed=graded.passed)
         .execution_options(synchronize_session=False))
     if done.rowcount != 1:
         raise Refused("already_submitted", attempt.id)
     # The attempt now holds exactly these values: set them on the loaded object without reading the row back.
-    recorded = {"submitted_at": now.astimezone(timezone.utc), "answers": answers, "results": results,
-                "correct": correct, "passed": passed}
+    recorded = {"submitted_at": now.astimezone(timezone.utc), "answers": graded.answers,
+                "results": graded.results, "correct": graded.correct, "passed": graded.passed}
     for name, value in recorded.items():
         set_committed_value(attempt, name, value)
-    course = session.get(Course, attempt.course_id)
-    assert course is not None
-    if passed:
-        update_completion(session, user, course, now, certify)
+    if graded.passed:
+        update_completion(session, user, graded.course, now, certify, prepared=graded.prepared)
     return attempt
+
+
+def submit_attempt(session: Session, user: User, attempt_id: int, form: Mapping[str, Any], now: datetime,
+                   certify: certificates.Settings | None = None) -> QuizAttempt:
+    """Grade and record an attempt exactly once, in the caller's transaction (`grade_attempt`, then
+    `record_attempt`). The web layer runs the two in separate transactions instead (docs/architecture.md)."""
+    graded = grade_attempt(session, user, attempt_id, form, now, certify)
+    return record_attempt(session, user, graded, now, certify)
 
 
 def _live(course: Course) -> CourseVersion:

@@ -76,21 +76,22 @@ def register(app: Flask) -> None:
 
     hsts = str(app.config.get("PUBLIC_URL") or "").lower().startswith("https://")
 
+    csp = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+           "frame-src https://www.youtube-nocookie.com https://www.youtube.com; form-action 'self'; "
+           "base-uri 'none'; frame-ancestors 'none'")
+    fixed = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+             ("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin"),
+             ("Permissions-Policy", PERMISSIONS_POLICY)]
+    if hsts:
+        fixed.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+    fixed.append(("Content-Security-Policy", csp))
+
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-        if hsts:
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            "frame-src https://www.youtube-nocookie.com https://www.youtube.com; form-action 'self'; "
-            "base-uri 'none'; frame-ancestors 'none'")
-        if request.endpoint != "core.media" and "Cache-Control" not in response.headers and \
+        # The security headers a view did not set itself (one pass over the response's headers).
+        present = {name.lower() for name in response.headers.keys()}
+        response.headers.extend([(name, value) for name, value in fixed if name.lower() not in present])
+        if request.endpoint != "core.media" and "cache-control" not in present and \
                 current_user and current_user.is_authenticated:
             response.headers["Cache-Control"] = "private, no-store"
         response.headers["Content-Language"] = str(get_locale())

@@ -1,16 +1,18 @@
 """The catalog, course pages, lesson pages (with "mark as done") and search."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, abort, current_app, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
 from .. import search as search_index
 from ..domain.completion import Progress
 from ..extensions import db
 from ..models import Course
 from ..services import catalog, content_cache, learning
-from .helpers import Outcome, button_post, course_or_404, now
+from . import page_cache
+from .helpers import Outcome, button_post, course_or_404, now, unlimited
 from .certificates import certificate_settings
 
 bp = Blueprint("catalog", __name__)
@@ -22,6 +24,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @bp.get("/courses")
+@unlimited
 def index() -> str:
     """All live courses, filtered by domain, level and target group (plain GET form, no JavaScript)."""
     filters = catalog.Filters(domain=request.args.get("domain") or None, level=_int_arg("level"),
@@ -39,6 +42,7 @@ def _progress(course: Course, passed: set[str] | None = None) -> tuple[Progress 
 
 
 @bp.get("/courses/<slug>/")
+@unlimited
 def course(slug: str) -> str:
     """Course page: summary, competencies, syllabus with what is done, and the progress bar."""
     course = course_or_404(slug)
@@ -50,6 +54,7 @@ def course(slug: str) -> str:
 
 
 @bp.get("/courses/<slug>/<lesson_slug>")
+@unlimited
 def lesson(slug: str, lesson_slug: str) -> str:
     """One lesson with previous/next links and the "mark as done" button."""
     # Immutable version content comes from a per-app cache; only the live version is read per request.
@@ -65,9 +70,24 @@ def lesson(slug: str, lesson_slug: str) -> str:
     index = next((i for i, lesson in enumerate(lessons) if lesson.slug == lesson_slug), None)
     if index is None:
         abort(404)
-    return render_template("catalog/lesson.html", course=course, version=version, lesson=lessons[index],
-                           previous=lessons[index - 1] if index > 0 else None,
-                           next=lessons[index + 1] if index + 1 < len(lessons) else None, done=done)
+    lesson = lessons[index]
+
+    def render(**holes: object) -> str:
+        return render_template("catalog/lesson.html", course=course, version=version, lesson=lesson,
+                               previous=lessons[index - 1] if index > 0 else None,
+                               next=lessons[index + 1] if index + 1 < len(lessons) else None, done=done,
+                               **holes)
+
+    pages = page_cache.lesson_pages(current_app)
+    if pages.size == 0 or session.get("_flashes"):  # off, or a message for this reader only: not kept
+        return render()
+    # The rendered page is kept per process (web/page_cache.py) with holes for the CSRF token and the path.
+    authenticated = bool(current_user.is_authenticated)
+    key = (request.script_root, request.path, course.slug, version.id, version.content_hash, lesson.slug,
+           str(get_locale()), authenticated, authenticated and lesson.slug in done)
+    return pages.page(
+        key, lambda: render(csrf_token=lambda: page_cache.CSRF_MARK, lang_next=page_cache.PATH_MARK),
+        generate_csrf, request.full_path)
 
 
 @bp.post("/courses/<slug>/<lesson_slug>/done")

@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -38,6 +38,24 @@ class Outcome:
     location: str
     message: str | None = None
     category: str = "success"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def unlimited(view: F) -> F:
+    """Mark a reading page that has no rate limit, so that the limiter skips it (lms/extensions.py). Only
+    for GET pages that do nothing a stranger could repeat to guess or to exhaust anything."""
+    view.unlimited = True  # type: ignore[attr-defined]
+    return view
+
+
+def reads_first(view: F) -> F:
+    """Mark a view whose POST first checks and computes in a read transaction, then calls
+    `db.begin_writing()` and writes (lms/extensions.py). Without the mark every POST opens a writing
+    transaction from its first statement, which on SQLite holds the write lock for the whole request."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
 
 
 def button_post(refused: Callable[..., Outcome] | None = None) -> Callable[[Callable[..., Outcome]],
@@ -173,6 +191,8 @@ def template_globals() -> dict[str, Any]:
 
     return {
         "locale": locale,
+        # where the language form sends the reader back (web/page_cache.py leaves a hole for it)
+        "lang_next": request.full_path if request.method == "GET" else "/",
         "framework": fw,
         "provinces": provinces(),
         "competency_name": competency_name,

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..models import Course, Quiz
 from ..services import learning
-from .helpers import ActionForm, Outcome, button_post, course_or_404, now
+from .helpers import ActionForm, Outcome, button_post, course_or_404, now, reads_first
 from .certificates import certificate_settings
 
 bp = Blueprint("quiz", __name__)
@@ -70,8 +70,11 @@ def _own_attempt(attempt_id: int) -> learning.AttemptView:
 
 @bp.route("/attempts/<int:attempt_id>", methods=["GET", "POST"])
 @login_required
+@reads_first
 def attempt(attempt_id: int) -> str | Response:
-    """Answer the questions (GET) and submit them for grading on the server (POST)."""
+    """Answer the questions (GET) and submit them for grading on the server (POST). A submit is graded in a
+    read transaction (and the certificate it earns drawn and signed there), then recorded in a short write
+    transaction: on SQLite the write lock is held only for the writes."""
     attempt, quiz, course = _own_attempt(attempt_id)
     if request.method == "POST":
         form = ActionForm()
@@ -84,8 +87,11 @@ def attempt(attempt_id: int) -> str | Response:
                 # One value stays a string (the service makes it a list for a multiple-choice question);
                 # two values for a single-choice question is tampering: the service refuses the list.
                 answers[name] = values if len(values) > 1 else values[0]
+        at, settings = now(), certificate_settings()
         try:
-            learning.submit_attempt(db.session, current_user, attempt.id, answers, now(), certificate_settings())
+            graded = learning.grade_attempt(db.session, current_user, attempt.id, answers, at, settings)
+            db.begin_writing()
+            learning.record_attempt(db.session, current_user, graded, at, settings)
         except learning.Refused as refused:
             db.session.rollback()
             flash(_messages()[refused.reason], "error")

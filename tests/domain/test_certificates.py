@@ -10,6 +10,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from lms.domain import certificates as certs
 from lms.domain import openbadges, statuslist
@@ -110,6 +113,33 @@ def test_canonical_json_is_jcs() -> None:
     value = {"b": [1, True, None], "a": "Hường\n", "é": {"z": 0, "A": "x"}, "\U0001F600": 1, "\uffff": 2}
     expected = '{"a":"Hường\\n","b":[1,true,null],"é":{"A":"x","z":0},"\U0001F600":1,"\uffff":2}'
     assert certs.canonical(value) == expected.encode("utf-8")
+
+
+_json_scalars = st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.text()
+_json_values = st.recursive(_json_scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    st.text(max_size=6), inner, max_size=4), max_leaves=20)
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(_json_values)
+def test_canonical_fast_path_is_the_general_jcs(value: Any) -> None:
+    """The fast path (`json.dumps`, sorted keys) and the general serialiser give the same bytes wherever the
+    fast path is taken; any text, escapes included (keys outside ASCII go the general way)."""
+    try:
+        general = certs._jcs(value).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: neither form can be UTF-8
+        with pytest.raises(UnicodeEncodeError):
+            certs.canonical(value)
+        return
+    assert certs.canonical(value) == general
+    if certs._fast(value):
+        assert json.loads(general) == value
+
+
+def test_canonical_fast_path_is_taken_for_credentials() -> None:
+    """A credential-shaped document takes the fast path; a non-ASCII key or a tuple does not."""
+    assert certs._fast({"@context": ["a"], "credentialSubject": {"name": "Nguyễn Thị Lan", "n": 1, "x": None}})
+    assert not certs._fast({"é": 1}) and not certs._fast({"a": (1, 2)}) and not certs._fast({"a": 1.5})
 
 
 def test_canonical_json_refuses_floats() -> None:
