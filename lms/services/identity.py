@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..domain.framework import provinces
+from ..domain.areas import provinces
 from ..domain.verified_identity import VerifiedIdentity
 from ..models import User
 from .accounts import normalize_phone
@@ -66,7 +66,7 @@ class IdentityRecord:
                       "birth_date": date.fromisoformat(data["birth_date"])})
 
     def place(self) -> tuple[str | None, str | None]:
-        """(province, commune) of the residence as far as lms/data/areas.yaml knows them: an unknown province
+        """(province, commune) of the residence in the official list (lms.domain.areas): an unknown province
         gives (None, None), an unknown commune (province, None)."""
         province = provinces().get(self.province_code or "")
         if province is None:
