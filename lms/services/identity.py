@@ -140,6 +140,8 @@ def create_account(session: Session, record: IdentityRecord, *, target_group: in
                 target_group=target_group, province_code=province_code or "", commune_code=commune_code,
                 locale=locale, created_at=now)
     _fill(user, record, now)
+    if record.place()[0] is None:  # a residence we do not know: the place chosen on the form stays
+        user.province_code, user.commune_code = province_code or "", commune_code
     _flush_as(session, user, record.person_hash)
     return user
 

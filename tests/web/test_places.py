@@ -2,16 +2,21 @@
 lists that province's communes in force; the pages stay light; the server checks the pair."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
 
 from lms.models import User
 from lms.services import units
-from tests.conftest import Auth
+from lms.vneid_stub import registry as stub_registry
+from tests.conftest import Auth, csrf_token
+from tests.vneid.support import install_registry
+from tests.web.identity import Vneid
 from tests.web.pages import Node, field_error, page as parse_page, vi
 
 LIGHT = 30_000  # bytes: an old phone on a slow line
@@ -147,3 +152,31 @@ def test_profile_place_needs_a_login_and_the_csrf_token(client: FlaskClient, aut
     assert client.post("/profile/place", data={"province": "79", "commune": "26740"}).status_code == 400
     with Session(clean_db) as s:
         assert s.scalars(select(User)).one().commune_code == "00070"
+
+
+def test_first_vneid_login_with_an_unknown_residence_chooses_the_place_in_two_steps(
+        app: Any, client: FlaskClient, clean_db: Engine, tmp_path: Any) -> None:
+    """A verified residence we do not know (a province code that does not exist): the new-account form asks
+    for the place, the province first; the place chosen is the account's (it used to lose the commune)."""
+    cheap = generate_password_hash(stub_registry.DEMO_PASSCODE, method="pbkdf2:sha256:1000")
+    citizens = [dataclasses.replace(c, passcode_hash=cheap) for c in stub_registry.generate(0, seed=1)]
+    citizens[1] = dataclasses.replace(citizens[1], residence=stub_registry.Residence("99", "99999"))
+    stub_registry.write(tmp_path / "registry.json", citizens)
+    install_registry(app, tmp_path / "registry.json")
+    b = stub_registry.demo_citizens()[1]
+    assert Vneid(client).login(b).headers["Location"] == "/auth/vneid/new-account"
+    first = soup(client.get("/auth/vneid/new-account"))
+    assert first.find("form", method="get").find("select", id="province") is not None
+    assert first.find("select", id="commune") is None
+    second = client.get("/auth/vneid/new-account?province=79")
+    assert len(options(soup(second), "commune")) == 169 and len(second.data) < LIGHT
+    token = csrf_token(client, "/auth/vneid/new-account?province=79")
+    wrong = client.post("/auth/vneid/new-account?province=79", data={
+        "target_group": "3", "province": "79", "commune": "00070", "csrf_token": token})
+    assert errors(wrong) == {"commune": vi("This commune is not in the province you chose.")}
+    created = client.post("/auth/vneid/new-account?province=79", data={
+        "target_group": "3", "province": "79", "commune": "26740", "csrf_token": token})
+    assert created.status_code == 302
+    with Session(clean_db) as s:
+        user = s.scalars(select(User)).one()
+        assert (user.province_code, user.commune_code) == ("79", "26740")
