@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from lms import create_app, migrate
 from lms.db import make_engine
-from lms.domain import content
+from lms.domain import areas, content
 from lms.domain.content import CompiledCourse
 from lms.models import Base
 from tests.factories import NOW, PASSWORD, REPO
@@ -55,12 +55,35 @@ def engine(database_url: str) -> Iterator[Engine]:
                 conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     migrate.upgrade(eng)
+    _load_units(eng)
     yield eng
     eng.dispose()
 
 
+# The administrative tree is reference data that every test may read: loaded once per run (as `lms db upgrade`
+# does), kept when the other tables are emptied, and reloaded only after a test changed it (a merge, rename or
+# import always writes the audit log; an import or a test's own unit adds rows).
+UNIT_TABLES = ("admin_unit_change", "admin_unit")
+
+
+def _load_units(engine: Engine) -> None:
+    from lms.services import units
+
+    with Session(engine) as s:
+        units.sync(s)
+        s.commit()
+
+
+def _units_changed(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        changes, count = conn.execute(text(
+            "SELECT (SELECT count(*) FROM admin_unit_change), (SELECT count(*) FROM admin_unit)")).one()
+    return bool(changes) or count != len(areas.official_units())
+
+
 def _empty_tables(engine: Engine) -> None:
-    names = [t.name for t in Base.metadata.sorted_tables]
+    reload_units = _units_changed(engine)
+    names = [t.name for t in Base.metadata.sorted_tables if reload_units or t.name not in UNIT_TABLES]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
@@ -68,6 +91,8 @@ def _empty_tables(engine: Engine) -> None:
             conn.execute(text("UPDATE course SET published_version_id = NULL"))
             for name in reversed(names):
                 conn.execute(text(f'DELETE FROM "{name}"'))
+    if reload_units:
+        _load_units(engine)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from flask import Flask
 GROUPS = {
     "check": "lms.cli.content", "import": "lms.cli.content", "index": "lms.cli.content", "db": "lms.cli.db",
     "users": "lms.cli.users", "vneid": "lms.cli.vneid_stub", "certificates": "lms.cli.certificates",
+    "units": "lms.cli.units",
 }
 
 

@@ -17,9 +17,14 @@ def db_group() -> None:
 @click.argument("revision", default="head")
 @with_appcontext
 def db_upgrade(revision: str) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head); at head, also load the official administrative units
+    the database does not hold yet (`lms units sync`)."""
     migrate.upgrade(db.engine, revision)
     click.echo(f"database at {revision}")
+    if revision == "head":
+        from .units import sync_units
+
+        sync_units()
 
 
 @db_group.command("downgrade")

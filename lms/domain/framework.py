@@ -1,4 +1,5 @@
-"""The TT 02/2025 digital-competence framework, the target groups and the administrative units, as data."""
+"""The TT 02/2025 digital-competence framework and the target groups, as data (the administrative units are
+lms.domain.areas)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,20 +29,6 @@ class Domain(Named):
 @dataclass(frozen=True)
 class Tier(Named):
     levels: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Commune:
-    code: str
-    name: str
-    province_code: str
-
-
-@dataclass(frozen=True)
-class Province:
-    code: str
-    name: str
-    communes: tuple[Commune, ...]
 
 
 @dataclass(frozen=True)
@@ -79,15 +66,3 @@ def framework() -> Framework:
     tiers = tuple(Tier(t["code"], t["vi"], t["en"], tuple(t["levels"])) for t in raw["tiers"])
     groups = tuple(Named(str(g["code"]), g["vi"], g["en"]) for g in raw["target_groups"])
     return Framework(domains, tiers, groups)
-
-
-@cache
-def provinces() -> dict[str, Province]:
-    """The 34 provinces (2-digit codes) with the communes shipped in `lms/data/areas.yaml`."""
-    raw = yaml.safe_load((DATA_DIR / "areas.yaml").read_text(encoding="utf-8"))
-    return {
-        p["code"]: Province(
-            p["code"], p["name"], tuple(Commune(c["code"], c["name"], p["code"]) for c in p.get("communes", []))
-        )
-        for p in raw["provinces"]
-    }

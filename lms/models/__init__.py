@@ -4,10 +4,11 @@ from .certificate import Certificate, HolderCheck, SigningKey, SupersededCredent
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
 from .session import LoginSession, PendingIdentity
+from .unit import Unit, UnitChange
 from .user import ROLES, User
 
 __all__ = [
     "Asset", "Base", "Certificate", "HolderCheck", "SigningKey", "SupersededCredential", "Course", "CourseVersion",
     "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Question", "Quiz",
-    "QuizAttempt", "ROLES", "User", "utcnow",
+    "QuizAttempt", "ROLES", "Unit", "UnitChange", "User", "utcnow",
 ]

@@ -78,3 +78,10 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
     return user
+
+
+def move(user: User, province_code: str, commune_code: str) -> None:
+    """The account's place is now this commune of this province (checked by the caller against the tree in
+    force: lms.services.units.places)."""
+    user.province_code = province_code
+    user.commune_code = commune_code

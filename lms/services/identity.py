@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from ..domain.framework import provinces
+from ..domain.areas import provinces
 from ..domain.verified_identity import VerifiedIdentity
 from ..models import User
 from .accounts import normalize_phone
@@ -66,7 +66,7 @@ class IdentityRecord:
                       "birth_date": date.fromisoformat(data["birth_date"])})
 
     def place(self) -> tuple[str | None, str | None]:
-        """(province, commune) of the residence as far as lms/data/areas.yaml knows them: an unknown province
+        """(province, commune) of the residence in the official list (lms.domain.areas): an unknown province
         gives (None, None), an unknown commune (province, None)."""
         province = provinces().get(self.province_code or "")
         if province is None:
@@ -140,6 +140,8 @@ def create_account(session: Session, record: IdentityRecord, *, target_group: in
                 target_group=target_group, province_code=province_code or "", commune_code=commune_code,
                 locale=locale, created_at=now)
     _fill(user, record, now)
+    if record.place()[0] is None:  # a residence we do not know: the place chosen on the form stays
+        user.province_code, user.commune_code = province_code or "", commune_code
     _flush_as(session, user, record.person_hash)
     return user
 

@@ -2,7 +2,7 @@
 
 Raw personal ID numbers live only in this file (the stub stands in for the national database); nothing here
 logs them. Every number has a valid structure (lms.domain.idnumber.generate) consistent with the citizen's
-birth date and sex; residence uses the new 2-digit province and 5-digit commune codes of lms/data/areas.yaml.
+birth date and sex; residence uses the official 2-digit province and 5-digit commune codes (lms.domain.areas).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..domain import idnumber
-from ..domain.framework import provinces
+from ..domain.areas import provinces
 from ..domain.idnumber import Sex
 from ..files import create_once
 
@@ -88,8 +88,8 @@ def demo_citizens() -> list[DemoCitizen]:
     """Citizens A (level 2), B (level 1) and C (level 2, locked); every registry contains them."""
     specs: list[tuple[str, str, Sex, date, str, int, int, bool, str, str]] = [
         ("A", "Nguyễn Thị Lan", "female", date(1990, 5, 2), "001", 12345, 2, False, "01", "00070"),
-        ("B", "Trần Văn Bình", "male", date(1958, 11, 20), "079", 54321, 1, False, "79", "26734"),
-        ("C", "Lê Văn Khóa", "male", date(1985, 3, 15), "048", 11111, 2, True, "48", "20194"),
+        ("B", "Trần Văn Bình", "male", date(1958, 11, 20), "079", 54321, 1, False, "79", "26740"),
+        ("C", "Lê Văn Khóa", "male", date(1985, 3, 15), "048", 11111, 2, True, "48", "20242"),
     ]
     return [
         DemoCitizen(label=label, id_number=idnumber.generate(province, born, sex, serial),
@@ -134,7 +134,7 @@ def generate(count: int = DEFAULT_RANDOM_COUNT, seed: int | None = None) -> list
     ]
     taken = {c.id_number for c in citizens}
     birth_provinces = sorted(idnumber.province_codes())
-    communes = [(p.code, c.code) for p in provinces().values() for c in p.communes]
+    communes = sorted((p.code, c.code) for p in provinces().values() for c in p.communes)
     while len(citizens) < count + len(demo_citizens()):
         sex: Sex = rng.choice(("male", "female"))
         born = date(rng.randint(1940, 2010), rng.randint(1, 12), rng.randint(1, 28))

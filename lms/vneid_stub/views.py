@@ -15,7 +15,7 @@ from flask.blueprints import BlueprintSetupState
 from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
-from ..domain.framework import provinces
+from ..domain.areas import provinces
 from ..domain.idnumber import mask
 from ..extensions import csrf
 from . import keys

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 from .forms import Form as FlaskForm
 
-from ..domain.framework import framework, provinces
+from ..domain.framework import framework
 from ..extensions import db
 from ..models import Course, utcnow
 from ..services import catalog
@@ -194,7 +194,6 @@ def template_globals() -> dict[str, Any]:
         # where the language form sends the reader back (web/page_cache.py leaves a hole for it)
         "lang_next": request.full_path if request.method == "GET" else "/",
         "framework": fw,
-        "provinces": provinces(),
         "competency_name": competency_name,
         "level_name": level_name,
         "group_name": group_name,

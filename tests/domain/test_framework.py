@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from lms.domain.framework import framework, provinces
+from lms.domain.framework import framework
 
 COMPETENCY_CODES = [
     "1.1", "1.2", "1.3",
@@ -13,17 +13,6 @@ COMPETENCY_CODES = [
     "5.1", "5.2", "5.3", "5.4",
     "6.1", "6.2", "6.3",
 ]
-
-PROVINCES = {
-    "01": "Hà Nội", "04": "Cao Bằng", "08": "Tuyên Quang", "11": "Điện Biên", "12": "Lai Châu",
-    "14": "Sơn La", "15": "Lào Cai", "19": "Thái Nguyên", "20": "Lạng Sơn", "22": "Quảng Ninh",
-    "24": "Bắc Ninh", "25": "Phú Thọ", "31": "Hải Phòng", "33": "Hưng Yên", "37": "Ninh Bình",
-    "38": "Thanh Hóa", "40": "Nghệ An", "42": "Hà Tĩnh", "44": "Quảng Trị", "46": "Huế", "48": "Đà Nẵng",
-    "51": "Quảng Ngãi", "52": "Gia Lai", "56": "Khánh Hòa", "66": "Đắk Lắk", "68": "Lâm Đồng",
-    "75": "Đồng Nai", "79": "TP. Hồ Chí Minh", "80": "Tây Ninh", "82": "Đồng Tháp", "86": "Vĩnh Long",
-    "91": "An Giang", "92": "Cần Thơ", "96": "Cà Mau",
-}
-
 
 def test_six_domains_in_order() -> None:
     """There are exactly the six domains 1-6, domain 6 being AI."""
@@ -94,19 +83,3 @@ def test_target_groups(code: int, vi: str) -> None:
 def test_only_four_target_groups() -> None:
     """No fifth target group exists."""
     assert [g.code for g in framework().target_groups] == ["1", "2", "3", "4"]
-
-
-def test_thirty_four_provinces_with_their_codes() -> None:
-    """The provinces are exactly the 34 of FRAMEWORK.md §4, with codes and names."""
-    assert {code: p.name for code, p in provinces().items()} == PROVINCES
-
-
-def test_communes_belong_to_their_province() -> None:
-    """Demo communes have 5-digit codes and point back at their province."""
-    communes = [c for p in provinces().values() for c in p.communes]
-    assert communes, "the demo set ships some communes"
-    for province in provinces().values():
-        for commune in province.communes:
-            assert commune.province_code == province.code
-            assert len(commune.code) == 5 and commune.code.isdigit()
-    assert len({c.code for c in communes}) == len(communes)

@@ -64,29 +64,35 @@ def attempt_id_of(page: Page) -> int:
     return int(match.group(1))
 
 
-def register(browse: Browse, contact: dict[str, str], full_name: str, typo_first: bool = True) -> None:
-    """Fill and send the registration form (first with a typo, to see the error next to its field)."""
+def register(browse: Browse, contact: dict[str, str], full_name: str, typo_first: bool = True,
+             province: str = "01", commune: str = "00070") -> None:
+    """Fill and send the registration form (first with a typo, to see the error next to its field): the
+    province first and "Tiếp" (its communes come with the next page), then the commune and the rest."""
     page = browse.page
     browse.visit("/")
     expect(page.locator("html")).to_have_attribute("lang", "vi")
     browse.follow(page.locator("nav").get_by_role("link", name="Đăng ký", exact=True))
+    expect(page.locator("#commune")).to_have_count(0)  # no commune list before a province is chosen
+    page.select_option("#province", province)
+    browse.follow(page.get_by_role("button", name="Tiếp: chọn xã/phường"))
+    page.select_option("#commune", commune)
     page.fill("#full_name", full_name)
     for field_id, value in contact.items():
         page.fill(f"#{field_id}", value)
     page.select_option("#target_group", "3")
-    page.select_option("#province", "01")
-    page.select_option("#commune", "00070")
+    create = page.get_by_role("button", name="Tạo tài khoản")
     if typo_first:
         page.fill("#password", PASSWORD)
         page.fill("#confirm", PASSWORD + "x")
-        browse.follow(page.locator("form.form button"))
+        browse.follow(create)
         expect(page.locator("#confirm")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#confirm-error")).to_be_visible()
         # The form keeps what was typed, except the passwords.
         expect(page.locator("#full_name")).to_have_value(full_name)
+        expect(page.locator("#commune")).to_have_value(commune)
     page.fill("#password", PASSWORD)
     page.fill("#confirm", PASSWORD)
-    browse.follow(page.locator("form.form button"))
+    browse.follow(create)
     assert page.url.endswith("/me"), page.url
     expect(page.locator(".flash-success")).to_contain_text(full_name)
 

@@ -43,7 +43,7 @@ def test_link_writes_hashes_and_display_data_only(session: Session) -> None:
 
 
 @pytest.mark.parametrize(("province", "commune", "expected"), [
-    ("79", "26734", ("79", "26734")),  # both in lms/data/areas.yaml
+    ("79", "26740", ("79", "26740")),  # both in the official list
     ("79", "99999", ("79", None)),  # a commune we do not list: the province, no commune
     ("99", "00070", ("01", None)),  # a province we do not know: keep the account's, clear the commune
     (None, None, ("01", None)),
@@ -81,7 +81,7 @@ def test_account_created_from_an_identity_has_no_password(session: Session) -> N
                                      province_code=None, commune_code=None, email=None,
                                      phone="+84 912 345 678", locale="vi", now=NOW)
     assert (user.full_name, user.phone) == (B.name, "0912345678")
-    assert (user.province_code, user.commune_code) == ("79", "26734")
+    assert (user.province_code, user.commune_code) == ("79", "26740")
     assert not identities.has_password(user)
     identities.set_password(user, "mat-khau-dai-123")
     assert identities.has_password(user)

@@ -117,7 +117,7 @@ def test_consent_lists_exactly_the_shared_attributes(any_provider: Provider, sco
     assert CLAIM_ROW.findall(html) == labels
     if scope == ALL_SCOPES:
         assert "********2345" in html and A.id_number not in html  # masked on screen
-        assert "Phường Hoàn Kiếm, Hà Nội" in html and "02/05/1990" in html and "Nữ" in html
+        assert "Phường Hoàn Kiếm, Thành phố Hà Nội" in html and "02/05/1990" in html and "Nữ" in html
 
 
 def test_consent_form_may_post_to_the_client(provider: Provider) -> None:

@@ -10,7 +10,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from lms.domain import idnumber
-from lms.domain.framework import provinces
+from lms.domain.areas import provinces
 from lms.vneid_stub import registry
 from lms.vneid_stub.registry import LoginRefused, Registry, RegistryFile
 
@@ -23,7 +23,7 @@ def test_demo_citizens_are_the_documented_ones() -> None:
     assert a.residence == {"province_code": "01", "commune_code": "00070"}
     assert (b.id_number, b.name, b.birthdate, b.gender, b.level, b.locked) == \
         ("079058054321", "Trần Văn Bình", date(1958, 11, 20), "male", 1, False)
-    assert b.residence == {"province_code": "79", "commune_code": "26734"}
+    assert b.residence == {"province_code": "79", "commune_code": "26740"}
     assert (c.id_number, c.name, c.level, c.locked) == ("048085011111", "Lê Văn Khóa", 2, True)
     for citizen in (a, b, c):
         assert citizen.passcode == "123456"

@@ -26,7 +26,7 @@ VALID: dict[str, str] = {"full_name": "Trần Thị Bình", "email": "binh@examp
     ({"email": "", "phone": ""}, "phone", "Enter an e-mail address or a phone number (or both)."),
     ({"password": "ngan", "confirm": "ngan"}, "password", "The password must have at least 8 characters."),
     ({"confirm": "mot-cum-tu-khac"}, "confirm", "The two passwords are not the same."),
-    ({"province": "01", "commune": "20194"}, "commune", "This commune is not in the province you chose."),
+    ({"province": "01", "commune": "20242"}, "commune", "This commune is not in the province you chose."),
     ({"province": "01", "commune": ""}, "commune", "Please choose your commune or ward."),
     ({"province": "", "commune": ""}, "province", "Please choose your province."),
     ({"target_group": "0"}, "target_group", "Please choose a group."),

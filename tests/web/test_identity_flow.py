@@ -52,10 +52,10 @@ def test_verification_fills_the_profile(learner: Auth, vneid: Vneid, client: Fla
 
 
 def test_residence_sets_province_and_commune(learner: Auth, vneid: Vneid, clean_db: Engine) -> None:
-    """Citizen B lives in TP. Hồ Chí Minh (79/26734): the learner registered in Hà Nội moves there."""
+    """Citizen B lives in TP. Hồ Chí Minh (79/26740): the learner registered in Hà Nội moves there."""
     assert vneid.verify(B).status_code == 302
     user = user_row(clean_db, "an@example.vn")
-    assert (user.province_code, user.commune_code) == ("79", "26734")
+    assert (user.province_code, user.commune_code) == ("79", "26740")
     assert user.full_name == B.name and user.sex == "male"
 
 
@@ -227,7 +227,7 @@ def test_first_login_with_vneid_creates_the_account(vneid: Vneid, client: FlaskC
     assert created.status_code == 302 and created.headers["Location"] == "/me"
     user = user_row(clean_db, None, id_masked="********" + B.id_number[-4:])
     assert (user.full_name, user.target_group) == (B.name, 3)
-    assert (user.province_code, user.commune_code) == ("79", "26734")
+    assert (user.province_code, user.commune_code) == ("79", "26740")
     assert (user.email, user.phone, user.password_hash, user.id_level) == (None, None, "", 1)
     profile = page(client.get("/profile"))
     assert vi("You log in with VNeID. This account has no e-mail or phone number, so it has no password.") \

@@ -6,12 +6,13 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from ..forms import Form as FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TelField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from ...domain import passwords
-from ...domain.framework import framework, provinces
+from ...domain.framework import framework
 from ...services.accounts import normalize_phone
+from ...services.units import Places
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 GUESSABLE = _l("This password is too easy to guess. Use a short sentence of several words that only you know, "
@@ -37,18 +38,54 @@ def _group_choices() -> list[tuple[int, str]]:
 
 
 def _fill_choices(form: Any) -> None:
-    """Target group, province and commune choices (the commune list grouped by province)."""
     form.target_group.choices = [(0, _l("— choose —"))] + _group_choices()
-    areas = provinces()
-    if hasattr(form, "province"):
-        form.province.choices = [("", _l("— choose —"))] + [(p.code, p.name) for p in areas.values()]
-    if hasattr(form, "commune"):
-        grouped: dict[str, list[tuple[str, str]]] = {p.name: [(c.code, c.name) for c in p.communes]
-                                                     for p in areas.values() if p.communes}
-        form.commune.choices = {"": [("", _l("— choose (if listed) —"))], **grouped}
 
 
-class RegisterForm(FlaskForm):
+class ProvinceStepForm(FlaskForm):
+    """The first step of choosing a place, sent with GET (nothing is written, no CSRF token): the province,
+    whose communes the next page lists. So no page ever carries all 3,321 communes."""
+
+    class Meta:
+        csrf = False
+
+    province = SelectField(_l("Province or city"), validate_choice=False)
+
+    def set_places(self, places: Places) -> None:
+        self.province.choices = [("", _l("— choose —"))] + places.provinces
+        self.province.data = places.province or ""
+
+
+class PlaceMixin:
+    """The place on a form that writes (POST): the province chosen in the step before (a hidden field) and
+    one of its communes in force. `set_places` must be called with the choices before validating."""
+
+    province = HiddenField(_l("Province or city"))
+    commune = SelectField(_l("Commune or ward"), validate_choice=False)
+    places: Places
+
+    def set_places(self, places: Places) -> None:
+        self.places = places
+        self.commune.choices = [("", _l("— choose —"))] + places.communes  # type: ignore[attr-defined]
+
+    def validate_province(self, field: HiddenField) -> None:
+        if not field.data:
+            raise ValidationError(_l("Please choose your province."))
+        if field.data not in dict(self.places.provinces):
+            raise ValidationError(_l("Please choose your province from the list."))
+
+    def validate_commune(self, field: SelectField) -> None:
+        if self.places.province is None:
+            return  # the province's own error says what to do
+        if not field.data:
+            raise ValidationError(_l("Please choose your commune or ward."))
+        if field.data in self.places.retired:
+            raise ValidationError(_l("This commune or ward no longer exists: it was merged into another one. "
+                                     "Please choose again."))
+        if field.data not in dict(self.places.communes):
+            raise ValidationError(_l("This commune is not in the province you chose."))
+
+
+class RegisterForm(PlaceMixin, FlaskForm):
     full_name = StringField(_l("Full name"), validators=[
         DataRequired(_l("Please enter your full name.")),
         Length(2, 120, _l("The name must be between 2 and 120 characters."))])
@@ -60,8 +97,6 @@ class RegisterForm(FlaskForm):
         DataRequired(_l("Please type the password again.")),
         EqualTo("password", _l("The two passwords are not the same."))])
     target_group = SelectField(_l("You are"), coerce=int, validators=[DataRequired(_l("Please choose a group."))])
-    province = SelectField(_l("Province or city"), validators=[DataRequired(_l("Please choose your province."))])
-    commune = SelectField(_l("Commune or ward"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,15 +115,6 @@ class RegisterForm(FlaskForm):
         if not field.data and not self.email.data:
             raise ValidationError(_l("Enter an e-mail address or a phone number (or both)."))
 
-    def validate_commune(self, field: SelectField) -> None:
-        province = provinces().get(self.province.data or "")
-        if province is None:
-            return
-        codes = {c.code for c in province.communes}
-        if field.data and field.data not in codes:
-            raise ValidationError(_l("This commune is not in the province you chose."))
-        if codes and not field.data:
-            raise ValidationError(_l("Please choose your commune or ward."))
 
 
 class LoginForm(FlaskForm):
@@ -97,7 +123,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Keep me logged in on this device"))
 
 
-class VneidAccountForm(FlaskForm):
+class VneidAccountForm(PlaceMixin, FlaskForm):
     """The short form after a first "Log in with VNeID": what VNeID does not tell us. The place comes from the
     verified residence; the view removes `province` and `commune` when that residence is in our list."""
 
@@ -105,9 +131,6 @@ class VneidAccountForm(FlaskForm):
                                validators=[DataRequired(_l("Please choose a group."))])
     email = EmailField(_l("E-mail (optional)"), validators=[Optional(), Length(max=254)])
     phone = TelField(_l("Mobile phone number (optional)"))
-    province = SelectField(_l("Province or city"),
-                           validators=[DataRequired(_l("Please choose your province."))])
-    commune = SelectField(_l("Commune or ward"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -120,8 +143,9 @@ class VneidAccountForm(FlaskForm):
         if field.data and normalize_phone(field.data) is None:
             raise ValidationError(_l("Enter a Vietnamese mobile number of 10 digits, e.g. 0912345678."))
 
-    def validate_commune(self, field: SelectField) -> None:
-        RegisterForm.validate_commune(self, field)  # type: ignore[arg-type]
+
+class PlaceForm(PlaceMixin, FlaskForm):
+    """Change the place on the profile (province chosen in the step before, then its commune)."""
 
 
 class SetPasswordForm(FlaskForm):

@@ -30,14 +30,14 @@ from ...domain.verified_identity import TokenRejected, identity_from_claims
 from ...extensions import db
 
 from ...services import identity as identities
-from ...services import certificates, sessions
+from ...services import certificates, sessions, units
 from ...services.identity import IdentityRecord, IdentityRefused
 from ...services.learning import Refused
 from ..certificates import certificate_settings
 from ..helpers import now
 from . import oidc_client
 from .forms import SetPasswordForm, VneidAccountForm
-from .views import _next_url, bp, fresh_login
+from .views import _next_url, bp, fresh_login, place_step, step_errors
 
 log = logging.getLogger(__name__)
 FLOW = "vneid_flow"  # session: state, nonce, PKCE verifier, purpose, user, start time, next URL
@@ -239,8 +239,11 @@ def vneid_new_account() -> str | Response | tuple[str, int]:
     record = IdentityRecord.from_json(sessions.pending_record(pending))
     province, commune = record.place()
     form = VneidAccountForm()
+    step = None
     if province is not None:
         del form.province, form.commune
+    else:
+        step = place_step(form)
     if form.validate_on_submit():
         try:
             user = identities.create_account(
@@ -266,8 +269,10 @@ def vneid_new_account() -> str | Response | tuple[str, int]:
             log.info("VNeID account %s created", user.id)
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return redirect(next_url)
-    return _no_store(render_template("auth/vneid_new_account.html", form=form, record=record,
-                                     province=province, commune=commune))
+    return _no_store(render_template(
+        "auth/vneid_new_account.html", form=form, record=record, province=province, commune=commune,
+        residence=units.place_name(db.session, province, commune) if province else None,
+        step=step_errors(step, form) if step else None, places=getattr(form, "places", None), keep={}))
 
 
 def _reset(record: IdentityRecord) -> Response | tuple[str, int]:

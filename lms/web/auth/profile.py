@@ -3,29 +3,20 @@ name, birth date, sex and residence) with the button that starts a verification,
 accounts made through VNeID, changing the password, and signing out on every device."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from ...domain.framework import provinces
 from ...extensions import db, limiter
+from ...services import accounts, units
 from ...services import identity as identities
 from ...services import sessions
 from ...services.accounts import password_matches
 from ..helpers import ActionForm
 from . import oidc_client
-from .forms import ChangePasswordForm, SetPasswordForm
-from .views import _failed, bp, end_login
-
-
-def _place(province_code: str | None, commune_code: str | None) -> str:
-    """'Commune, Province' as far as lms/data/areas.yaml knows them."""
-    province = provinces().get(province_code or "")
-    if province is None:
-        return province_code or ""
-    commune = next((c.name for c in province.communes if c.code == commune_code), None)
-    return f"{commune}, {province.name}" if commune else province.name
+from .forms import ChangePasswordForm, PlaceForm, SetPasswordForm
+from .views import _failed, bp, end_login, place_step, step_errors
 
 
 def personal(user: object) -> tuple[str | None, ...]:
@@ -33,10 +24,17 @@ def personal(user: object) -> tuple[str | None, ...]:
     return (getattr(user, "full_name", None), getattr(user, "email", None), getattr(user, "phone", None))
 
 
-def _page(form: SetPasswordForm | None = None, change: ChangePasswordForm | None = None) -> str:
+def _page(form: SetPasswordForm | None = None, change: ChangePasswordForm | None = None,
+          place: PlaceForm | None = None) -> str:
+    """The profile; the place section lists a province's communes once one is chosen (`?province=`)."""
     user = current_user
+    place = place or PlaceForm()
+    step = step_errors(place_step(place), place)
+    if not step.province.data:
+        step.province.data = user.province_code
     return render_template(
-        "auth/profile.html", user=user, place=_place(user.province_code, user.commune_code),
+        "auth/profile.html", user=user, place=units.place_name(db.session, user.province_code, user.commune_code),
+        place_form=place, step=step, places=place.places, step_action=url_for("auth.profile") + "#place-heading",
         form=form or SetPasswordForm(personal=personal(user)),
         change=change or ChangePasswordForm(personal=personal(user)), end_form=ActionForm(),
         has_password=identities.has_password(user), vneid=oidc_client.available(),
@@ -48,6 +46,21 @@ def _page(form: SetPasswordForm | None = None, change: ChangePasswordForm | None
 def profile() -> str:
     """The account and its verified identity."""
     return _page()
+
+
+@bp.post("/profile/place")
+@login_required
+def change_place() -> str | Response:
+    """Change the account's province and commune (a commune in force, of that province)."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    form = PlaceForm()
+    place_step(form)
+    if form.validate_on_submit():
+        accounts.move(user, form.province.data or "", form.commune.data or "")
+        db.session.commit()
+        flash(_("Your place is saved."), "success")
+        return redirect(url_for("auth.profile"))
+    return _page(place=form)
 
 
 @bp.post("/profile/password")

@@ -12,11 +12,11 @@ from werkzeug.wrappers import Response
 
 from ...extensions import db, limiter
 from ...models import User
-from ...services import accounts, sessions
+from ...services import accounts, sessions, units
 from ...services.learning import Refused
 from ..helpers import ActionForm, now, safe_next
 from . import oidc_client
-from .forms import LoginForm, RegisterForm
+from .forms import LoginForm, PlaceMixin, ProvinceStepForm, RegisterForm
 
 bp = Blueprint("auth", __name__)
 
@@ -100,6 +100,27 @@ def _next_url() -> str:
     return safe_next(request.args.get("next"), url_for("learner.my_learning"))
 
 
+def place_step(form: PlaceMixin, default: str | None = None) -> ProvinceStepForm:
+    """Give `form` the place choices: the province posted with it, or the one chosen in the GET step before
+    (`?province=`), or `default`; and return the step's own form (the province select) for the page. The
+    province's error shows on that select, where the learner fixes it."""
+    chosen = form.province.data if request.method == "POST" else request.args.get("province", default)
+    places = units.places(db.session, chosen, now().date())
+    form.set_places(places)
+    if request.method != "POST":
+        form.province.data = places.province or ""
+    step = ProvinceStepForm(formdata=None)
+    step.set_places(places)
+    if request.method == "POST":
+        step.province.data = chosen or ""
+    return step
+
+
+def step_errors(step: ProvinceStepForm, form: PlaceMixin) -> ProvinceStepForm:
+    step.province.errors = list(getattr(form, "province").errors)  # type: ignore[assignment]
+    return step
+
+
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["REGISTER_RATE_LIMIT"], methods=["POST"])
 def register() -> str | Response:
@@ -107,6 +128,7 @@ def register() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("learner.my_learning"))
     form = RegisterForm()
+    step = place_step(form)
     if form.validate_on_submit():
         data = accounts.Registration(
             full_name=form.full_name.data or "", email=form.email.data or None, phone=form.phone.data or None,
@@ -123,7 +145,8 @@ def register() -> str | Response:
             fresh_login(user)  # a new session: nothing planted before registering survives
             flash(_("Welcome, %(name)s! Your account is ready.", name=user.full_name), "success")
             return _remember_device(redirect(_next_url()), accounts.normalize_login(user.email or user.phone or ""))
-    return render_template("auth/register.html", form=form)
+    return render_template("auth/register.html", form=form, step=step_errors(step, form), places=form.places,
+                           keep={"next": request.args["next"]} if request.args.get("next") else {})
 
 
 @bp.route("/login", methods=["GET", "POST"])
