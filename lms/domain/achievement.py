@@ -22,8 +22,8 @@ class Stage(IntEnum):
 
     REGISTERED = 1  # has an account
     VERIFIED = 2  # verified through VNeID at the program's level (or the default level)
-    STARTED = 3  # joined at least one course
-    COMPLETED = 4  # holds at least one valid certificate (any course)
+    STARTED = 3  # joined at least one course (a certificate, even revoked, implies it)
+    COMPLETED = 4  # holds at least one valid certificate (any course); implied by ACHIEVED
     ACHIEVED = 5  # holds valid certificates covering every requirement of their group's program
 
 
@@ -117,13 +117,13 @@ def stage(person: PersonFacts, requirement: Requirement | None, as_of: datetime 
     level = requirement.vneid_level if requirement is not None else DEFAULT_VNEID_LEVEL
     if not verified(person, level, as_of):
         return Stage.REGISTERED
-    if not _at(person.started_at, as_of):
-        return Stage.VERIFIED
-    if not any(c.valid(as_of) for c in person.certificates):
-        return Stage.STARTED
-    if achieved_since(person, requirement, as_of) is None:
+    if achieved_since(person, requirement, as_of) is not None:
+        return Stage.ACHIEVED
+    if any(c.valid(as_of) for c in person.certificates):
         return Stage.COMPLETED
-    return Stage.ACHIEVED
+    if _at(person.started_at, as_of) or any(_at(c.issued_at, as_of) for c in person.certificates):
+        return Stage.STARTED  # a certificate, even a revoked one, means a course was started
+    return Stage.VERIFIED
 
 
 def funnel(stages: Iterable[Stage | None]) -> dict[Stage, int]:

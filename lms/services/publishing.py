@@ -103,9 +103,9 @@ def _publish_program(session: Session, compiled: CompiledProgram, now: datetime)
         Course.slug.in_(slugs), Course.published_version_id.is_not(None)))}
     missing = [(r.line, slug) for r in compiled.requirements for slug in r.courses if slug not in courses]
     if missing:
-        raise ContentError([Problem(compiled.path, line, f"khóa học '{slug}' chưa được xuất bản "
-                                                         "(the course has no published version)")
-                            for line, slug in missing])
+        raise ContentError(sorted(Problem(compiled.path, line, f"khóa học '{slug}' chưa được xuất bản "
+                                                               "(the course has no published version)")
+                                  for line, slug in missing))
     number = (session.scalar(select(func.max(ProgramVersion.number))
                              .where(ProgramVersion.program_id == program.id)) or 0) + 1
     version = ProgramVersion(program_id=program.id, number=number, content_hash=compiled.content_hash,
