@@ -30,6 +30,7 @@ GROUP_KEYS = {"courses", "competencies"}
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 VNEID_LEVELS = (1, 2)
 DEFAULT_VNEID_LEVEL = 2
+MAX_TITLE, MAX_PLAN = 200, 300  # the columns of program_version
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _YEARS = re.compile(r"^\s*(\d{4})\s*(?:[-–]\s*(\d{4})\s*)?$")
 
@@ -112,14 +113,20 @@ class _ProgramLoader:
         reader = frontmatter.Reader(self.shown, doc, self.problems)
         reader.reject_unknown(PROGRAM_KEYS)
         self._duplicate_keys(doc.node)
-        title = reader.text("title", required=True)
-        plan = reader.text("plan")
+        title = self._short(reader, "title", reader.text("title", required=True), MAX_TITLE)
+        plan = self._short(reader, "plan", reader.text("plan"), MAX_PLAN)
         first, last = self._years(reader)
         level = self._level(reader)
         requirements = self._groups(reader, doc)
         html = markdown_render.render(doc.body, self._resolver(doc))
         return CompiledProgram(self.code, title, plan, first, last, level, html, requirements, digest.hexdigest(),
                                self.shown)
+
+    @staticmethod
+    def _short(reader: frontmatter.Reader, key: str, value: str, limit: int) -> str:
+        if len(value) > limit:
+            reader.problem(key, f"'{key}' dài hơn {limit} ký tự ({key} is longer than {limit} characters)")
+        return value[:limit]
 
     def _duplicate_keys(self, node: Any) -> None:
         if not isinstance(node, yaml.MappingNode):

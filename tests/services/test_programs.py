@@ -131,3 +131,22 @@ def test_a_kept_program_that_overlaps_a_new_one_is_refused(session: Session, con
                                                                    "in one year)")]
     session.rollback()
     assert [p.code for p in programs.live(session)] == [DEMO]
+
+
+def test_two_live_programs_for_one_group_and_year_are_never_guessed_between(session: Session, content_root: Path,
+                                                                           now: datetime) -> None:
+    """Publishing refuses it; a database changed by hand gets an error, not one of the two at random."""
+    publish_all(session, content_root, now)
+    other = Program(code="tay", created_at=now)
+    session.add(other)
+    session.flush()
+    version = ProgramVersion(program_id=other.id, number=1, content_hash="0" * 64, title="Tay", plan="",
+                             first_year=2026, last_year=2026, vneid_level=2, description_html="", created_at=now)
+    session.add(version)
+    session.flush()
+    session.add(ProgramGroup(version_id=version.id, target_group=3, competencies=["4.2"]))
+    other.published_version_id = version.id
+    session.commit()
+    assert programs.live_for(session, 3, 2025) == Requirement(DEMO, 1, 3, 2, frozenset({SCAM, VNEID}))
+    with pytest.raises(programs.AmbiguousProgram, match=f"group 3 in 2026: {DEMO}, tay"):
+        programs.live_for(session, 3, 2026)
