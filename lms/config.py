@@ -19,7 +19,7 @@ DEFAULTS: dict[str, Any] = {
     # demo mode may run the VNeID stub, use demo secrets or go without a public URL (docs/operations.md).
     "LMS_MODE": "production",
     "DATABASE_URL": None,  # default: SQLite in the instance folder
-    "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/ and quizzes/
+    "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/, quizzes/ and programs/
     "INDEX_DIR": None,  # default: <instance>/search-index
     "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
     "BABEL_DEFAULT_LOCALE": "vi",

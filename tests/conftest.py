@@ -89,6 +89,7 @@ def _empty_tables(engine: Engine) -> None:
             conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
         else:
             conn.execute(text("UPDATE course SET published_version_id = NULL"))
+            conn.execute(text("UPDATE program SET published_version_id = NULL"))
             for name in reversed(names):
                 conn.execute(text(f'DELETE FROM "{name}"'))
     if reload_units:
@@ -110,11 +111,21 @@ def session(clean_db: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def content_root(tmp_path: Path) -> Path:
-    """A private copy of the demo courses and quizzes that a test may change."""
+    """A private copy of the demo courses, quizzes and programs that a test may change."""
     root = tmp_path / "content"
     shutil.copytree(REPO / "courses", root / "courses")
     shutil.copytree(REPO / "quizzes", root / "quizzes")
+    shutil.copytree(REPO / "programs", root / "programs")
     return root
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working folder outside the configured content, where relative paths on the command line start."""
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    return work
 
 
 def compile_demo(root: Path, draw_all: bool = False) -> list[CompiledCourse]:

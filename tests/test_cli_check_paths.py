@@ -15,10 +15,11 @@ from sqlalchemy import Engine
 from lms.domain import content
 from tests.test_cli import LUA_DAO, VNEID, snapshot
 
-EXPECTED = ("cần một tệp bài kiểm tra .md, một thư mục khóa học (có course.md) hoặc một thư mục chứa courses/ "
-            "hay quizzes/ (expected a quiz .md file, a course folder with course.md, or a folder holding courses/ "
-            "or quizzes/)")
-DEMO_OK = ("OK: 2 khóa học / courses, 13 bài học / lessons, 2 bài kiểm tra / quizzes — không có lỗi (no problems).\n")
+EXPECTED = ("cần một tệp bài kiểm tra hay chương trình .md, một thư mục khóa học (có course.md) hoặc một thư mục "
+            "chứa courses/, quizzes/ hay programs/ (expected a quiz or program .md file, a course folder with "
+            "course.md, or a folder holding courses/, quizzes/ or programs/)")
+DEMO_OK = ("OK: 2 khóa học / courses, 13 bài học / lessons, 2 bài kiểm tra / quizzes, 1 chương trình / programs "
+           "— không có lỗi (no problems).\n")
 NOT_UTF8 = "tệp không phải UTF-8: hãy lưu lại với bảng mã UTF-8 (file is not UTF-8: save it as UTF-8)"
 NUL = "dòng có ký tự NUL (byte 0): hãy xóa ký tự này (line contains a NUL byte)"
 
@@ -51,9 +52,9 @@ COURSE_MD = ('---\ntitle: Khóa nháp\nlevel: 1\ntarget_groups: [1]\ncompetencie
 LESSON_MD = "---\ntitle: Bài một\n---\nNội dung bài một.\n"
 
 
-def ok(courses: int, lessons: int, quizzes: int) -> str:
-    return (f"OK: {courses} khóa học / courses, {lessons} bài học / lessons, {quizzes} bài kiểm tra / quizzes "
-            "— không có lỗi (no problems).\n")
+def ok(courses: int, lessons: int, quizzes: int, programs: int = 0) -> str:
+    return (f"OK: {courses} khóa học / courses, {lessons} bài học / lessons, {quizzes} bài kiểm tra / quizzes, "
+            f"{programs} chương trình / programs — không có lỗi (no problems).\n")
 
 
 def run(runner: Any, *args: str) -> tuple[int, str, str]:
@@ -68,15 +69,6 @@ def write(path: Path, text: str | bytes) -> Path:
     else:
         path.write_text(text, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder outside the configured content, where relative paths on the command line start."""
-    work = tmp_path / "work"
-    work.mkdir()
-    monkeypatch.chdir(work)
-    return work
 
 
 # --- what a path on the command line is ---------------------------------------------------------------------
@@ -147,8 +139,10 @@ def test_a_path_that_is_not_content_is_an_error(runner: Any, here: Path) -> None
 def test_nothing_to_check_is_never_ok(runner: Any, content_root: Path, here: Path) -> None:
     shutil.rmtree(content_root / "courses")
     shutil.rmtree(content_root / "quizzes")
+    shutil.rmtree(content_root / "programs")
     (content_root / "courses").mkdir()
     (content_root / "quizzes").mkdir()
+    (content_root / "programs").mkdir()
     nothing = ("không có gì để kiểm tra: không có thư mục khóa học nào trong courses/ và không có tệp bài kiểm tra "
                "nào trong quizzes/ (nothing to check: no course folder in courses/ and no quiz file in quizzes/)")
     assert run(runner) == (2, "", f"{content_root}: {nothing}\n")

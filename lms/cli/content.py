@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from .. import search as search_index
 from ..db import write_intent
 from ..domain import content, sources
+from ..domain.problems import ContentError
 from ..extensions import db
 from ..models import utcnow
 
@@ -25,10 +26,11 @@ def _print_problems(result: content.CheckResult) -> None:
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @with_appcontext
 def check_command(paths: tuple[Path, ...]) -> None:
-    """Check courses and quizzes (all, or each PATH as what it is); print every problem as path:line: message;
-    exit 1 if any, 2 if a PATH is not content or there is nothing to check."""
+    """Check courses, quizzes and programs (all, or each PATH as what it is); print every problem as
+    path:line: message; exit 1 if any, 2 if a PATH is not content or there is nothing to check."""
+    root = Path(current_app.config["CONTENT_DIR"])
     try:
-        result = sources.check(list(paths) or [Path(current_app.config["CONTENT_DIR"])])
+        result = sources.check(list(paths) or [root], root)
     except sources.NothingToCheck as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
@@ -38,14 +40,15 @@ def check_command(paths: tuple[Path, ...]) -> None:
         sys.exit(1)
     lessons = sum(len(c.lessons) for c in result.courses)
     click.echo(f"OK: {len(result.courses)} khóa học / courses, {lessons} bài học / lessons, "
-               f"{result.quizzes} bài kiểm tra / quizzes — không có lỗi (no problems).")
+               f"{result.quizzes} bài kiểm tra / quizzes, {len(result.programs)} chương trình / programs "
+               "— không có lỗi (no problems).")
 
 
 @click.command("import")
-@click.option("--skip-invalid", is_flag=True, help="Publish the valid courses even if others have errors.")
+@click.option("--skip-invalid", is_flag=True, help="Publish the valid courses and programs even if others have errors.")
 @with_appcontext
 def import_command(skip_invalid: bool) -> None:
-    """Publish all content atomically: with any error nothing changes (unless --skip-invalid)."""
+    """Publish all courses and programs atomically: with any error nothing changes (unless --skip-invalid)."""
     from ..services import catalog, publishing
 
     root = Path(current_app.config["CONTENT_DIR"])
@@ -57,14 +60,27 @@ def import_command(skip_invalid: bool) -> None:
         sys.exit(1)
     token = write_intent.set(True)
     try:
-        outcomes = publishing.publish(db.session, result.courses, utcnow())
+        now = utcnow()
+        outcomes = publishing.publish(db.session, result.courses, now)
+        program_outcomes = publishing.publish_programs(db.session, result.programs, result.failed_programs, now)
         db.session.commit()
+    except ContentError as exc:
+        db.session.rollback()
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} lỗi: không có gì được xuất bản; phiên bản cũ vẫn giữ nguyên. "
+                   "(problems found: nothing was published; the live versions are unchanged)", err=True)
+        sys.exit(1)
     finally:
         write_intent.reset(token)
     for o in outcomes:
         click.echo(f"{o.slug}: {o.status} (v{o.version})")
+    for o in program_outcomes:
+        click.echo(f"program {o.slug}: {o.status} (v{o.version})")
     for slug in sorted(result.failed_slugs):
         click.echo(f"{slug}: skipped, the live version is unchanged", err=True)
+    for code in sorted(result.failed_programs):
+        click.echo(f"program {code}: skipped, the live version is unchanged", err=True)
     count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
     click.echo(f"search index: {count} documents")
     if result.problems:

@@ -6,6 +6,7 @@ from typing import Any
 
 from . import markdown_render
 from .problems import Problem
+from .programs import CompiledProgram
 from .quizformat import ParsedQuiz
 
 
@@ -67,6 +68,8 @@ class CheckResult:
     quizzes: int
     problems: list[Problem]
     failed_slugs: set[str]
+    programs: list[CompiledProgram] = field(default_factory=list)
+    failed_programs: set[str] = field(default_factory=set)  # codes of programs with problems, or needing a failed course
 
 
 def compile_quiz(quiz: ParsedQuiz, required: bool) -> CompiledQuiz:

@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from . import frontmatter, markdown_render
+from . import frontmatter, markdown_render, programs as programs_format
 from .compiled import (CheckResult, CompiledCourse, CompiledLesson, CompiledQuestion, CompiledQuiz,
                        compile_quiz)
 from .framework import framework
@@ -278,23 +278,29 @@ def quiz_files(quizzes_dir: Path) -> list[Path]:
 
 
 def load(root: Path, only: list[Path] | None = None) -> CheckResult:
-    """Load and check every course under `root/courses` (or only the given course folders / quiz files).
+    """Load and check every course under `root/courses` and every program under `root/programs` (or only the
+    given course folders / quiz files / program files).
 
-    Quizzes that no course attaches are still checked. Returns compiled courses, with problems for all.
+    Quizzes that no course attaches are still checked. Returns compiled courses and programs, with problems
+    for all.
     """
     root = root.resolve()
     course_dirs = course_folders(root / "courses")
     quizzes = quiz_files(root / "quizzes")
+    programs = programs_format.program_files(root / "programs")
     if only is not None:
         wanted = [p.resolve() for p in only]
         course_dirs = [d for d in course_dirs if any(w in (d, root, root / "courses") or d in w.parents for w in wanted)]
         quizzes = [q for q in quizzes if any(w in (q.resolve(), root, root / "quizzes") for w in wanted)]
-    return load_selected(root, course_dirs, quizzes)
+        programs = [p for p in programs if any(w in (p.resolve(), root, root / "programs") for w in wanted)]
+    return load_selected(root, course_dirs, quizzes, programs)
 
 
-def load_selected(root: Path, course_dirs: list[Path], quizzes: list[Path]) -> CheckResult:
-    """Load and check these course folders and quiz files; quizzes that a course names are in `root/quizzes`,
-    and every problem names its file relative to `root`."""
+def load_selected(root: Path, course_dirs: list[Path], quizzes: list[Path],
+                  programs: list[Path] | None = None) -> CheckResult:
+    """Load and check these course folders, quiz files and program files; quizzes that a course names are in
+    `root/quizzes`, courses that a program names in `root/courses`, and every problem names its file
+    relative to `root`. A program that needs a course with problems is not published either (it waits)."""
     root = root.resolve()
     cache: dict[Path, tuple[ParsedQuiz | None, list[Problem]]] = {}
     courses, problems, failed = [], [], set()
@@ -310,4 +316,8 @@ def load_selected(root: Path, course_dirs: list[Path], quizzes: list[Path]) -> C
         if path.resolve() not in cache:
             cache[path.resolve()] = read_quiz(path, path.resolve().relative_to(root).as_posix(), path.stem)
             problems += cache[path.resolve()][1]
-    return CheckResult(courses, len(cache), sorted(set(problems)), failed)
+    loaded = programs_format.load([(p, p.resolve().relative_to(root).as_posix()) for p in programs or []],
+                                  programs_format.known_courses(root / "courses"))
+    waiting = {p.code for p in loaded.programs if any(c in failed for r in p.requirements for c in r.courses)}
+    return CheckResult(courses, len(cache), sorted(set(problems + loaded.problems)), failed,
+                       [p for p in loaded.programs if p.code not in waiting], loaded.failed | waiting)

@@ -16,6 +16,8 @@ class Document:
     body_line: int  # 1-based line number of the body's first line
     key_lines: dict[str, int] = field(default_factory=dict)
     item_lines: dict[str, list[int]] = field(default_factory=dict)  # list-valued keys: line of each item
+    # the composed YAML node of the front matter, for the lines of nested keys and items (programs)
+    node: Any = field(default=None, compare=False, repr=False)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, 1)
@@ -71,7 +73,7 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(path, line, f"lỗi cú pháp YAML: {problem} (YAML syntax error)")]
     if not isinstance(meta, dict):
         return None, [Problem(path, 2, "phần đầu YAML phải là các cặp 'khóa: giá trị' (front matter must be a mapping)")]
-    doc = Document(meta=meta, body="\n".join(lines[end + 1:]), body_line=end + 2)
+    doc = Document(meta=meta, body="\n".join(lines[end + 1:]), body_line=end + 2, node=node)
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             doc.key_lines[str(key_node.value)] = key_node.start_mark.line + 2

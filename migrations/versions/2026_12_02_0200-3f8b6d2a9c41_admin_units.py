@@ -5,7 +5,7 @@ The official units are loaded by `lms units sync`, which `lms db upgrade` runs a
 
 Revision ID: 3f8b6d2a9c41
 Revises: 7a3c1e5d9b20
-Create Date: 2026-12-03 09:00:00
+Create Date: 2026-12-02 02:00:00
 """
 from __future__ import annotations
 
