@@ -55,8 +55,7 @@ class Database:
         def _close(_exc: BaseException | None) -> None:
             session = g.pop("_db_session", None)
             if session is not None:
-                session.rollback()
-                session.close()
+                session.close()  # ends (rolls back) what was not committed, and returns the connection
             token = g.pop("_write_token", None)
             if token is not None:
                 write_intent.reset(token)
