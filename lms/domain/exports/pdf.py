@@ -8,6 +8,7 @@ A PDF is built whole in memory: it is for what fits on paper, not for a 10,000-r
 from __future__ import annotations
 
 import io
+import re
 
 from fpdf import FPDF
 from fpdf.fonts import FontFace
@@ -16,6 +17,7 @@ from ..certificate_pdf import Fonts
 from ..tables import NUMERIC, Kind, Table
 
 MIME_TYPE = "application/pdf"
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 FAMILY = "report"
 _WEIGHT = {Kind.TEXT: 2.2, Kind.INTEGER: 1.0, Kind.PERCENT: 1.0, Kind.DATE: 1.2}
 
@@ -66,12 +68,17 @@ def pdf_bytes(table: Table, fonts: Fonts, page_text: str = "{page}/{pages}",
     with pdf.table(col_widths=tuple(w * scale for w in weights), text_align=align, line_height=5,
                    headings_style=FontFace(emphasis="BOLD", fill_color=(232, 238, 244)),
                    repeat_headings=1, first_row_as_headings=True) as grid:
-        grid.row([column.label for column in columns])
+        grid.row([_printable(column.label) for column in columns])
         for cells in table.body():
-            grid.row([cell.text for cell in cells])
+            grid.row([_printable(cell.text) for cell in cells])
         totals = table.footer()
         if totals is not None:
-            grid.row([cell.text for cell in totals], style=FontFace(emphasis="BOLD"))
+            grid.row([_printable(cell.text) for cell in totals], style=FontFace(emphasis="BOLD"))
     out = io.BytesIO()
     pdf.output(out)
     return out.getvalue()
+
+
+def _printable(text: str) -> str:
+    """Control characters (a tab, a carriage return) have no glyph: printed as a space."""
+    return _CONTROL.sub(" ", text)
