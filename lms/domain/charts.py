@@ -9,8 +9,9 @@ each target group) and a target line, readable without JavaScript.
   Colours have at least 4.5:1 contrast on white (WCAG 1.4.11 asks 3:1 for graphics).
 - **No inline style or script.** Only SVG presentation attributes (`fill`, `stroke`, `font-size`, …), so the
   Content-Security-Policy `style-src 'self'` holds; the stylesheet sizes the `<svg>` (`.chart svg`).
-- **Readable on a phone.** The view box is 360 units wide, about a phone's width, with 14-unit text, so on a
-  360-pixel screen the labels are 14 px; a wider page scales it up to the width the stylesheet allows.
+- **Readable on a phone.** The view box is 360 units wide, about a phone's width, with 15-unit text,
+  so on a 360-pixel screen the labels are 15 px (13 px in a 320-pixel one); a wider page scales it up to
+  the width the stylesheet allows.
 
 Everything printed is worded by the caller (title, description, axis labels, series names, period labels;
 a period label may hold a line break, "Q1\\n2025"). The percentages are rounded as the tables round them
@@ -28,7 +29,7 @@ from xml.sax.saxutils import escape
 from .tables import VIETNAMESE, Column, Kind, NumberStyle, Table, as_percent
 
 WIDTH = 360
-FONT = 14
+FONT = 15
 LEFT, RIGHT, TOP = 48, 14, 34
 PLOT_HEIGHT = 200
 LEGEND_ROW = 24

@@ -142,7 +142,7 @@ def test_no_inline_style_or_script_and_phone_sized_text() -> None:
     width = float(root.get("viewBox").split()[2])
     assert width == 360
     sizes = [float(el.get("font-size")) for el in root.iter() if el.get("font-size")]
-    assert sizes and min(sizes) >= 14, "14 units of a 360-unit view box: 14 px on a 360 px phone"
+    assert sizes and min(sizes) >= 15, "15 units of a 360-unit view box: 15 px on a 360 px phone"
 
 
 def test_every_id_is_prefixed_and_bad_input_refused() -> None:
