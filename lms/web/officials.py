@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from ..extensions import db
@@ -125,8 +126,8 @@ class GrantForm(Form):
         DataRequired(_l("Please type the e-mail address or phone number of the account.")), Length(max=254)])
     unit = StringField(_l("Unit code"), validators=[
         DataRequired(_l("Please type the code of the unit.")), Length(max=20)])
-    role = SelectField(_l("Role"), choices=[(OFFICIAL, _l("Official")), (UNIT_ADMIN, _l("Unit administrator"))],
-                       default=OFFICIAL)
+    role = SelectField(_l("Role"), choices=[SelectChoice(OFFICIAL, _l("Official")),
+                                            SelectChoice(UNIT_ADMIN, _l("Unit administrator"))], default=OFFICIAL)
 
 
 def _admin_page(unit: Any, form: GrantForm, status: int = 200, listing: Any = None) -> tuple[str, int]:
