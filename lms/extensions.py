@@ -48,7 +48,8 @@ class Database:
             from flask import request
 
             view = app.view_functions.get(request.endpoint) if request.endpoint else None
-            writes = request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(view, "reads_first", False)
+            writes = request.method not in ("GET", "HEAD", "OPTIONS") and not getattr(view, "reads_first", False) \
+                or getattr(view, "writes_on_get", False)  # an audited page (web/helpers.audited)
             g._write_token = write_intent.set(writes)
 
         @app.teardown_appcontext

@@ -3,6 +3,7 @@ from .base import Base, utcnow
 from .certificate import Certificate, HolderCheck, SigningKey, SupersededCredential
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
+from .official import GRANT_ROLES, AuditEvent, OfficialGrant
 from .program import Program, ProgramCourse, ProgramGroup, ProgramVersion
 from .session import LoginSession, PendingIdentity
 from .unit import Unit, UnitChange
@@ -14,3 +15,4 @@ __all__ = [
     "ProgramGroup", "ProgramVersion", "Question", "Quiz", "QuizAttempt", "ROLES", "Unit", "UnitChange", "User",
     "utcnow",
 ]
+__all__ += ["AuditEvent", "GRANT_ROLES", "OfficialGrant"]  # officials and the audit log (official.py)

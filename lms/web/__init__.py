@@ -66,8 +66,8 @@ def register(app: Flask) -> None:
 
         return sessions.resolve(db.session, login_id, now())
 
-    from . import auth, catalog, certificates, core, errors, learner, quiz
-    for module in (core, auth, catalog, quiz, learner, certificates):
+    from . import auth, catalog, certificates, core, errors, learner, officials, quiz
+    for module in (core, auth, catalog, quiz, learner, certificates, officials):
         app.register_blueprint(module.bp)
     errors.register(app)
 

@@ -58,6 +58,14 @@ def reads_first(view: F) -> F:
     return view
 
 
+def audited(view: F) -> F:
+    """Mark a GET page that writes an audit row (lms.services.audit) in its own transaction: on SQLite that
+    transaction takes the write lock from its first statement (`BEGIN IMMEDIATE`, lms/extensions.py), since
+    a reading transaction that later writes cannot wait for the lock."""
+    view.writes_on_get = True  # type: ignore[attr-defined]
+    return view
+
+
 def button_post(refused: Callable[..., Outcome] | None = None) -> Callable[[Callable[..., Outcome]],
                                                                            Callable[..., Response]]:
     """The one request pattern for a button-style POST (docs/architecture.md, "One request pattern").
