@@ -4,6 +4,7 @@ from .certificate import Certificate, HolderCheck, SigningKey, SupersededCredent
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
 from .program import Program, ProgramCourse, ProgramGroup, ProgramVersion
+from .report import QuarterlyReport
 from .session import LoginSession, PendingIdentity
 from .unit import Unit, UnitChange
 from .user import ROLES, User
@@ -11,6 +12,6 @@ from .user import ROLES, User
 __all__ = [
     "Asset", "Base", "Certificate", "HolderCheck", "SigningKey", "SupersededCredential", "Course", "CourseVersion",
     "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Program", "ProgramCourse",
-    "ProgramGroup", "ProgramVersion", "Question", "Quiz", "QuizAttempt", "ROLES", "Unit", "UnitChange", "User",
-    "utcnow",
+    "ProgramGroup", "ProgramVersion", "QuarterlyReport", "Question", "Quiz", "QuizAttempt", "ROLES", "Unit",
+    "UnitChange", "User", "utcnow",
 ]
