@@ -14,12 +14,13 @@ def register_commands(app: Flask) -> None:
     from .content import check_command, import_command, index_command
     from .db import db_group
     from .officials import officials_group
+    from .quarterly import quarterly_group
     from .units import units_group
     from .users import users_group
     from .vneid_stub import vneid_group
 
     for command in (check_command, import_command, index_command, db_group, users_group, vneid_group,
-                    certificates_group, units_group, officials_group):
+                    certificates_group, units_group, officials_group, quarterly_group):
         app.cli.add_command(command)
 
 
