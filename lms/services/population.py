@@ -7,7 +7,8 @@ synthetic markers name (lms.domain.population), never a real account or certific
 """
 from __future__ import annotations
 
-import io
+import queue
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, time as dtime, timezone
@@ -130,12 +131,16 @@ def generate(session: Session, options: Options, now: datetime,
     backend = connection.dialect.name
     writer = _PostgresWriter(connection) if backend == "postgresql" else _SqliteWriter(connection)
     writer.begin()
-    for index in range(pop.chunk_count(the_plan.people)):
-        chunk = generator.chunk(index)
-        writer.write(chunk)
-        total.add(chunk.counts)
-        if progress is not None:
-            progress(index, total, time.perf_counter() - began)
+    try:
+        for index in range(pop.chunk_count(the_plan.people)):
+            chunk = generator.chunk(index)
+            writer.write(chunk)
+            total.add(chunk.counts)
+            if progress is not None:
+                progress(index, total, time.perf_counter() - began)
+    except BaseException:
+        writer.abort()
+        raise
     writer.end(the_plan, total)
     return Summary(total, time.perf_counter() - began, backend)
 
@@ -170,6 +175,9 @@ class _SqliteWriter:
         cur.executemany(self.sql[1], [_sqlite_row(r) for r in chunk.enrolments])
         cur.executemany(self.sql[2], [_sqlite_row(r) for r in chunk.certificates])
 
+    def abort(self) -> None:
+        pass
+
     def end(self, the_plan: pop.Plan, total: pop.Counts) -> None:
         cur = self.raw.cursor()
         cur.execute(f"PRAGMA cache_size={int(self.cache)}")
@@ -190,29 +198,55 @@ def _sqlite_row(row: Sequence[Any]) -> tuple[Any, ...]:
 
 class _PostgresWriter:
     """COPY … FROM STDIN (text format) through psycopg, one COPY per table per chunk, in the transaction;
-    at the end the id sequences are moved past the ids used."""
+    at the end the id sequences are moved past the ids used. The rows are formatted here and sent by one
+    thread (which waits on the socket with the GIL released), so making the next chunk overlaps with the
+    server's work on the last one; at most two chunks wait, so memory stays bounded."""
 
     def __init__(self, connection: Any) -> None:
         self.raw = _driver(connection)
+        self.queue: queue.Queue[tuple[str, str] | None] = queue.Queue(maxsize=3)
+        self.failure: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, name="population-copy", daemon=True)
 
     def begin(self) -> None:
-        pass
+        self.thread.start()
 
-    def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        buffer = io.StringIO()
-        for row in rows:
-            buffer.write("\t".join(map(_pg_field, row)))
-            buffer.write("\n")
-        with self.raw.cursor() as cur:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                copy.write(buffer.getvalue())
+    def _send(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.failure is not None:
+                continue  # drain: the main thread raises it
+            statement, data = item
+            try:
+                with self.raw.cursor() as cur, cur.copy(statement) as copy:
+                    copy.write(data)
+            except BaseException as exc:  # noqa: BLE001 - handed to the main thread
+                self.failure = exc
+
+    def _put(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        if self.failure is not None:
+            self._stop()
+        data = "".join("\t".join(map(_pg_field, row)) + "\n" for row in rows)
+        self.queue.put((f"COPY {table} ({', '.join(columns)}) FROM STDIN", data))
 
     def write(self, chunk: pop.Chunk) -> None:
-        self._copy("user_account", pop.USER_COLUMNS, chunk.users)
-        self._copy("enrolment", pop.ENROLMENT_COLUMNS, chunk.enrolments)
-        self._copy("certificate", pop.CERTIFICATE_COLUMNS, chunk.certificates)
+        self._put("user_account", pop.USER_COLUMNS, chunk.users)
+        self._put("enrolment", pop.ENROLMENT_COLUMNS, chunk.enrolments)
+        self._put("certificate", pop.CERTIFICATE_COLUMNS, chunk.certificates)
+
+    def _stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.failure is not None:
+            raise self.failure
+
+    def abort(self) -> None:
+        """Stop the sending thread after an error elsewhere (the caller rolls back)."""
+        self.failure = self.failure or RuntimeError("aborted")
+        self.queue.put(None)
+        self.thread.join()
 
     def end(self, the_plan: pop.Plan, total: pop.Counts) -> None:
+        self._stop()
         with self.raw.cursor() as cur:
             for table in ("user_account", "enrolment", "certificate"):
                 cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
@@ -229,8 +263,8 @@ def _pg_field(v: Any) -> str:
         return "t"
     if v is False:
         return "f"
-    if isinstance(v, str):
-        return v.translate(_PG_ESCAPES)
+    if isinstance(v, str):  # str.translate looks up every character: only for the rare string that needs it
+        return v.translate(_PG_ESCAPES) if ("\\" in v or "\t" in v or "\n" in v or "\r" in v) else v
     if isinstance(v, datetime):
         return v.isoformat(" ")
     return str(v)

@@ -184,3 +184,11 @@ def test_synthetic_certificates_are_told_apart(session: Session, courses: dict[s
     assert number is not None
     result = certificates.verify_number(session, number)
     assert result.status == "synthetic" and result.certificate is not None
+
+
+def test_copy_text_fields_are_escaped() -> None:
+    """COPY's text format: a tab, newline or backslash inside a value must not split or shift the row."""
+    assert population._pg_field("a\\b\tc\nd\re") == "a\\\\b\\tc\\nd\\re"
+    assert population._pg_field("Phường Hoàn Kiếm") == "Phường Hoàn Kiếm"
+    assert [population._pg_field(v) for v in (None, True, False, 3, datetime(2025, 1, 2, 3, 4, 5))] == [
+        "\\N", "t", "f", "3", "2025-01-02 03:04:05"]
