@@ -1,5 +1,6 @@
 """The `lms` command (Flask's CLI), one module per command group: `content` (check, import, index), `db`,
-`users`, `vneid_stub` (the `lms vneid` group), `certificates`, `units` and `officials`. `create_app` registers them."""
+`users`, `vneid_stub` (the `lms vneid` group), `certificates`, `units`, `officials`, `quarterly` and `demo`. `create_app`
+registers them."""
 from __future__ import annotations
 
 from flask import Flask
@@ -13,6 +14,7 @@ def register_commands(app: Flask) -> None:
     from .certificates import certificates_group
     from .content import check_command, import_command, index_command
     from .db import db_group
+    from .demo import demo_group
     from .officials import officials_group
     from .quarterly import quarterly_group
     from .units import units_group
@@ -20,7 +22,7 @@ def register_commands(app: Flask) -> None:
     from .vneid_stub import vneid_group
 
     for command in (check_command, import_command, index_command, db_group, users_group, vneid_group,
-                    certificates_group, units_group, officials_group, quarterly_group):
+                    certificates_group, units_group, officials_group, quarterly_group, demo_group):
         app.cli.add_command(command)
 
 

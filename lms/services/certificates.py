@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..domain import certificates as certs
-from ..domain import openbadges, statuslist
+from ..domain import openbadges, population, statuslist
 from ..domain.framework import framework
 from ..models import (Certificate, Course, CourseVersion, Enrolment, HolderCheck, SigningKey,
                       SupersededCredential, User)
@@ -440,13 +440,14 @@ def revoke(session: Session, number: str, reason: str, now: datetime) -> Certifi
     return cert
 
 
-Status = Literal["valid", "revoked", "invalid", "unknown"]
+Status = Literal["valid", "revoked", "invalid", "unknown", "synthetic"]
 
 
 @dataclass(frozen=True)
 class Verification:
-    """`valid`, `revoked`, `unknown` (no such number), or `invalid` (the stored record no longer matches its
-    signature: it was altered outside the platform)."""
+    """`valid`, `revoked`, `unknown` (no such number), `invalid` (the stored record no longer matches its
+    signature: it was altered outside the platform), or `synthetic` (a row of the simulated demonstration
+    population, `lms demo population`: never signed, certifies nothing)."""
 
     status: Status
     number: str
@@ -466,6 +467,8 @@ def verify_number(session: Session, text: str) -> Verification:
     if row is None:
         return Verification("unknown", number or text.strip()[:40])
     cert, slug, jwk = row
+    if cert.key_id == population.SYNTHETIC_KEY_ID and jwk is None:
+        return Verification("synthetic", cert.number, cert, slug)
     body = certs.payload(facts_of(cert, slug))
     if jwk is None or body != cert.payload or not certs.verify_payload(jwk, body, cert.signature):
         return Verification("invalid", cert.number, cert, slug)

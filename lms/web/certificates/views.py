@@ -64,7 +64,8 @@ def show(number: str) -> str | Response:
     keys_url = external_url("certificates.keys")
     return render_template("certificates/show.html", cert=cert, result=result, qr=qr, verify_url=url,
                            keys_url=keys_url, issued_on=local_date(cert),
-                           credential_ready=cert.credential_form >= openbadges.CREDENTIAL_FORM,
+                           credential_ready=(cert.credential_form >= openbadges.CREDENTIAL_FORM
+                                             and result.status != "synthetic"),
                            form=RevokeForm() if _is_admin() else None)
 
 

@@ -1,0 +1,78 @@
+"""`lms demo population` through the real command: demo mode only, refuses a second run without --replace,
+and its certificates' pages say what they are (simulated), never 500."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from lms import create_app
+from lms.domain import population as pop
+from lms.extensions import db
+from lms.models import Certificate, User
+from tests.test_modes import PRODUCTION
+
+
+def _synthetic(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(User)
+                                     .where(User.email.like(f"%@{pop.SYNTHETIC_EMAIL_DOMAIN}"))) or 0)
+
+
+def test_population_command_and_replace(published: Flask, runner: Any) -> None:
+    result = runner.invoke(args=["demo", "population", "--people", "300", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "synthetic population (" in result.output and "300 people" in result.output
+    accounts = _synthetic(published)
+    assert accounts > 300
+    again = runner.invoke(args=["demo", "population", "--people", "50"])
+    assert again.exit_code == 1 and "--replace" in again.output
+    assert _synthetic(published) == accounts
+    replaced = runner.invoke(args=["demo", "population", "--people", "50", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert f"removed {accounts:,} synthetic accounts" in replaced.output
+    assert 50 <= _synthetic(published) < 60
+
+
+def test_bad_command_lines(published: Flask, runner: Any) -> None:
+    assert runner.invoke(args=["demo", "population", "--people", "0"]).exit_code == 2
+    assert runner.invoke(args=["demo", "population", "--people", "5", "--provinces", "1,79"]).exit_code == 2
+    unknown = runner.invoke(args=["demo", "population", "--people", "5", "--provinces", "02"])
+    assert unknown.exit_code == 1 and "02" in unknown.output
+    assert _synthetic(published) == 0
+
+
+def test_refused_in_production(clean_db: Any, database_url: str, tmp_path: Path) -> None:
+    app = create_app({**PRODUCTION, "DATABASE_URL": database_url, "INDEX_DIR": str(tmp_path / "index"),
+                      "CONTENT_DIR": str(tmp_path)}, instance_path=str(tmp_path / "instance"))
+    try:
+        result = app.test_cli_runner().invoke(args=["demo", "population", "--people", "10"])
+        assert result.exit_code == 1 and "LMS_MODE=demo" in result.output
+        with app.app_context():
+            assert db.session.scalar(select(func.count()).select_from(User)) == 0
+    finally:
+        app.extensions["lms_db"].engine.dispose()
+
+
+def test_synthetic_certificate_pages(published: Flask, runner: Any) -> None:
+    assert runner.invoke(args=["demo", "population", "--people", "200"]).exit_code == 0
+    client = published.test_client()
+    with published.app_context():
+        rows = db.session.execute(select(Certificate.number, Certificate.revoked_at)
+                                  .order_by(Certificate.revoked_at.is_(None), Certificate.id)).all()
+        revoked = db.session.execute(text("SELECT count(*) FROM certificate WHERE revoked_at IS NOT NULL")).scalar()
+    assert rows and revoked is not None
+    for number, _ in rows[:3]:
+        page = client.get(f"/certificates/{number}")
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "dữ liệu mô phỏng" in html and "không phải là chứng chỉ" in html
+        assert f"/certificates/{number}.json" not in html  # no "digital credential" to download
+        shown = client.get(f"/verify/{number}")
+        assert shown.status_code == 200 and "Mô phỏng" in shown.get_data(as_text=True)
+        assert client.get(f"/verify/{number}.json").get_json() == {"number": number, "status": "synthetic"}
+        assert client.get(f"/certificates/{number}.pdf").status_code == 200
+        credential = client.get(f"/certificates/{number}.json")
+        assert credential.status_code == 200 and credential.get_json()["type"] == ["SyntheticDemoRecord"]
