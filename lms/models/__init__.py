@@ -3,6 +3,7 @@ from .base import Base, utcnow
 from .certificate import Certificate, HolderCheck, SigningKey, SupersededCredential
 from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
+from .report import MEASURES, ReportFact, ReportPerson, ReportPopulation, ReportSummary, ReportTarget
 from .program import Program, ProgramCourse, ProgramGroup, ProgramVersion
 from .session import LoginSession, PendingIdentity
 from .unit import Unit, UnitChange
@@ -11,6 +12,7 @@ from .user import ROLES, User
 __all__ = [
     "Asset", "Base", "Certificate", "HolderCheck", "SigningKey", "SupersededCredential", "Course", "CourseVersion",
     "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Program", "ProgramCourse",
-    "ProgramGroup", "ProgramVersion", "Question", "Quiz", "QuizAttempt", "ROLES", "Unit", "UnitChange", "User",
+    "ProgramGroup", "ProgramVersion", "Question", "Quiz", "QuizAttempt", "MEASURES", "ReportFact", "ReportPerson", "ReportPopulation", "ReportSummary",
+    "ReportTarget", "ROLES", "Unit", "UnitChange", "User",
     "utcnow",
 ]
