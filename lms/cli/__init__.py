@@ -1,5 +1,5 @@
 """The `lms` command (Flask's CLI), one module per command group: `content` (check, import, index), `db`,
-`users`, `vneid_stub` (the `lms vneid` group), `certificates` and `units`. `create_app` registers them."""
+`users`, `vneid_stub` (the `lms vneid` group), `certificates`, `units` and `reports`. `create_app` registers them."""
 from __future__ import annotations
 
 from flask import Flask
@@ -13,12 +13,13 @@ def register_commands(app: Flask) -> None:
     from .certificates import certificates_group
     from .content import check_command, import_command, index_command
     from .db import db_group
+    from .reports import reports_group
     from .units import units_group
     from .users import users_group
     from .vneid_stub import vneid_group
 
     for command in (check_command, import_command, index_command, db_group, users_group, vneid_group,
-                    certificates_group, units_group):
+                    certificates_group, units_group, reports_group):
         app.cli.add_command(command)
 
 

@@ -183,3 +183,31 @@ def as_of(session: Session, unit_code: str, period: int) -> datetime | None:
     """When the unit's figures for the quarter last changed (the latest summary row read)."""
     unit = units.by_code(session, unit_code)
     return _collect(session, {unit.code: unit}, period, None, None)[1]
+
+
+# --- targets and target populations ------------------------------------------------------------------------
+
+def import_rows(session: Session, path: str, data: bytes, kind: str) -> tuple[int, list[str]]:
+    """Import a targets ("targets") or population ("population") CSV: every row replaces the one of its unit
+    × year × group. All or nothing: with any problem (`path:line: message`) nothing is written."""
+    from ..domain import report_csv
+    from ..models import ReportPopulation, ReportTarget
+
+    rows, problems = report_csv.read(path, data, kind)
+    known = set(session.scalars(select(Unit.code).where(Unit.code.in_({r.unit_code for r in rows}))))
+    problems += [report_csv.Problem(path, r.line, f"không có đơn vị mã '{r.unit_code}' (unknown unit)")
+                 for r in rows if r.unit_code not in known]
+    if problems:
+        return 0, [str(p) for p in sorted(problems, key=lambda p: p.line)]
+    model = ReportTarget if kind == "targets" else ReportPopulation
+    for r in rows:
+        found = session.get(model, (r.unit_code, r.year, r.group))
+        if found is None:
+            found = model(unit_code=r.unit_code, year=r.year, target_group=r.group)
+            session.add(found)
+        if kind == "targets":
+            found.percent, found.source = r.value, r.source
+        else:
+            found.population, found.source, found.as_of = r.value, r.source, r.as_of
+    session.flush()
+    return len(rows), []

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -73,6 +73,9 @@ def _brute(people: list[Person], merged: dict[str, tuple[str, date]], requiremen
 
 @hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.lists(event, min_size=1, max_size=30))
+@example(events=[("register", "00004", 3), ("verify", 0, 2, 1), ("complete", 0, SCAM), ("complete", 0, VNEID),
+                 ("move", 0, "00277"), ("revoke", 0, SCAM), ("complete", 0, SCAM), ("merge", "00277", "09877"),
+                 ("register", "00277", 3), ("verify", 1, 2, 1), ("enrol", 1, VNEID)])
 def test_summary_equals_recount_and_brute_force(events: list[tuple], engine: Engine, tmp_path: Path,
                                                 content_root: Path) -> None:
     _empty_tables(engine)
