@@ -5,15 +5,16 @@ from .content import Asset, Course, CourseVersion, Lesson, Question, Quiz
 from .learning import Enrolment, LessonProgress, QuizAttempt
 from .official import GRANT_ROLES, AuditEvent, OfficialGrant
 from .program import Program, ProgramCourse, ProgramGroup, ProgramVersion
-from .report import QuarterlyReport
+from .quarterly import QuarterlyReport
+from .report import MEASURES, ReportFact, ReportPerson, ReportPopulation, ReportSummary, ReportTarget
 from .session import LoginSession, PendingIdentity
 from .unit import Unit, UnitChange
 from .user import ROLES, User
 
 __all__ = [
-    "Asset", "Base", "Certificate", "HolderCheck", "SigningKey", "SupersededCredential", "Course", "CourseVersion",
-    "Enrolment", "Lesson", "LessonProgress", "LoginSession", "PendingIdentity", "Program", "ProgramCourse",
-    "ProgramGroup", "ProgramVersion", "QuarterlyReport", "Question", "Quiz", "QuizAttempt", "ROLES", "Unit",
-    "UnitChange", "User", "utcnow",
+    "Asset", "AuditEvent", "Base", "Certificate", "Course", "CourseVersion", "Enrolment", "GRANT_ROLES",
+    "HolderCheck", "Lesson", "LessonProgress", "LoginSession", "MEASURES", "OfficialGrant", "PendingIdentity",
+    "Program", "ProgramCourse", "ProgramGroup", "ProgramVersion", "QuarterlyReport", "Question", "Quiz",
+    "QuizAttempt", "ROLES", "ReportFact", "ReportPerson", "ReportPopulation", "ReportSummary", "ReportTarget",
+    "SigningKey", "SupersededCredential", "Unit", "UnitChange", "User", "utcnow",
 ]
-__all__ += ["AuditEvent", "GRANT_ROLES", "OfficialGrant"]  # officials and the audit log (official.py)

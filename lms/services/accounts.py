@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..models import User
+from . import facts
 from .learning import Refused
 
 # A real hash to compare against when the login is unknown, so timing does not reveal which accounts exist.
@@ -61,6 +62,7 @@ def register(session: Session, data: Registration, now: datetime) -> User:
             session.add(user)
     except IntegrityError:  # registered concurrently with the same contact
         raise Refused("email_taken" if email else "phone_taken") from None
+    facts.registered(session, user, now)
     return user
 
 
@@ -80,8 +82,9 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
     return user
 
 
-def move(user: User, province_code: str, commune_code: str) -> None:
+def move(session: Session, user: User, province_code: str, commune_code: str, now: datetime) -> None:
     """The account's place is now this commune of this province (checked by the caller against the tree in
-    force: lms.services.units.places)."""
+    force: lms.services.units.places); the person's figures follow them from this quarter on."""
     user.province_code = province_code
     user.commune_code = commune_code
+    facts.moved(session, user, now)

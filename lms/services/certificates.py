@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from ..domain import certificates as certs
 from ..domain import openbadges, population, statuslist
 from ..domain.framework import framework
+from . import facts
 from ..models import (Certificate, Course, CourseVersion, Enrolment, HolderCheck, SigningKey,
                       SupersededCredential, User)
 
@@ -241,12 +242,16 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
     if prepared is not None and prepared.version_id == version.id and prepared.key_id == key_row.kid:
         inserted = _insert(session, prepared.certificate, person_hash, course.id)
         if inserted is not None:
+            if inserted is prepared.certificate:
+                facts.certified(session, user, course.id, now)
             return inserted
     for _ in range(_NUMBER_TRIES):
         cert = _build(user, course, version, now, settings, key_row, key, draw(now.year),
                       draw_status_index(session))
         inserted = _insert(session, cert, person_hash, course.id)
         if inserted is not None:
+            if inserted is cert:
+                facts.certified(session, user, course.id, now)
             return inserted
         # otherwise the random number or status index was taken: draw another
     raise RuntimeError("could not draw a free certificate number")
@@ -437,6 +442,9 @@ def revoke(session: Session, number: str, reason: str, now: datetime) -> Certifi
         cert.revoked_at = now
         cert.revoked_reason = reason[:1000]
         session.flush()
+        holder = session.get(User, cert.user_id)
+        if holder is not None:
+            facts.revoked(session, holder, cert.course_id, now)
     return cert
 
 

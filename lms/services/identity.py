@@ -18,6 +18,7 @@ from werkzeug.security import generate_password_hash
 from ..domain.areas import provinces
 from ..domain.verified_identity import VerifiedIdentity
 from ..models import User
+from . import facts
 from .accounts import normalize_phone
 from .learning import Refused
 
@@ -119,6 +120,7 @@ def link(session: Session, user: User, record: IdentityRecord, now: datetime) ->
         raise IdentityRefused("person_taken", found)
     _fill(user, record, now)
     _flush_as(session, user, record.person_hash)
+    facts.verified(session, user, now)
     return user
 
 
@@ -143,6 +145,7 @@ def create_account(session: Session, record: IdentityRecord, *, target_group: in
     if record.place()[0] is None:  # a residence we do not know: the place chosen on the form stays
         user.province_code, user.commune_code = province_code or "", commune_code
     _flush_as(session, user, record.person_hash)
+    facts.verified(session, user, now)
     return user
 
 

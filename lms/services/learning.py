@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..domain import completion, grading
 from ..models import Course, CourseVersion, Enrolment, Lesson, LessonProgress, Question, Quiz, QuizAttempt, User
-from . import certificates
+from . import certificates, facts
 
 
 class Refused(Exception):
@@ -38,10 +38,11 @@ def enrol(session: Session, user: User, course: Course, now: datetime) -> Enrolm
         with session.begin_nested():
             enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=now)
             session.add(enrolment)
-        return enrolment
     except IntegrityError:  # a concurrent request enrolled first
         return session.scalars(select(Enrolment).where(Enrolment.user_id == user.id,
                                                        Enrolment.course_id == course.id)).one()
+    facts.enrolled(session, user, course.id, now)
+    return enrolment
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def update_completion(session: Session, user: User, course: Course, now: datetim
                                   .values(completed_at=now).execution_options(synchronize_session=False))
         if stamped.rowcount == 1:  # what the row now holds, without reading it back
             set_committed_value(enrolment, "completed_at", now.astimezone(timezone.utc))
+            facts.completed(session, user, course.id, now)
         else:  # a concurrent request stamped it first
             session.refresh(enrolment)
     if certify is not None:

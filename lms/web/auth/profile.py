@@ -13,7 +13,7 @@ from ...services import accounts, units
 from ...services import identity as identities
 from ...services import sessions
 from ...services.accounts import password_matches
-from ..helpers import ActionForm
+from ..helpers import ActionForm, now
 from . import oidc_client
 from .forms import ChangePasswordForm, PlaceForm, SetPasswordForm
 from .views import _failed, bp, end_login, place_step, step_errors
@@ -56,7 +56,7 @@ def change_place() -> str | Response:
     form = PlaceForm()
     place_step(form)
     if form.validate_on_submit():
-        accounts.move(user, form.province.data or "", form.commune.data or "")
+        accounts.move(db.session, user, form.province.data or "", form.commune.data or "", now())
         db.session.commit()
         flash(_("Your place is saved."), "success")
         return redirect(url_for("auth.profile"))
