@@ -52,7 +52,8 @@ def _place_at(p: Person, moment: datetime) -> str:
     return [code for t, code in p.places if t <= moment][-1]
 
 
-def _brute(people: list[Person], merged: dict[str, tuple[str, date]], requirement: achievement.Requirement,
+def _brute(people: list[Person], merged: dict[str, tuple[str, date]],
+           requirements: dict[tuple[int, int], achievement.Requirement | None],
            period: int) -> dict[tuple[str, int], dict[achievement.Stage, int]]:
     end = facts.period_end(period) - timedelta(microseconds=1)
     last_day = (facts.period_end(period) - timedelta(days=1)).date()
@@ -70,6 +71,7 @@ def _brute(people: list[Person], merged: dict[str, tuple[str, date]], requiremen
         code = _place_at(p, end)
         while code in merged and merged[code][1] <= last_day:
             code = merged[code][0]
+        requirement = requirements[(p.group, period // 10)]  # the program of the person's group that year
         stages.setdefault((code, p.group), []).append(achievement.stage(facts_, requirement, end))
     return {key: achievement.funnel(found) for key, found in stages.items()}
 
@@ -79,6 +81,7 @@ def _brute(people: list[Person], merged: dict[str, tuple[str, date]], requiremen
 @example(events=[("register", "00004", 3), ("verify", 0, 2, 1), ("complete", 0, SCAM), ("complete", 0, VNEID),
                  ("move", 0, "00277"), ("revoke", 0, SCAM), ("complete", 0, SCAM), ("merge", "00277", "09877"),
                  ("register", "00277", 3), ("verify", 1, 2, 1), ("enrol", 1, VNEID)])
+@example(events=[("register", "00004", 1), ("verify", 0, 2, 1), ("complete", 0, SCAM), ("complete", 0, VNEID)])
 def test_summary_equals_recount_and_brute_force(events: list[tuple], engine: Engine, tmp_path: Path,
                                                 content_root: Path) -> None:
     _empty_tables(engine)
@@ -87,8 +90,8 @@ def test_summary_equals_recount_and_brute_force(events: list[tuple], engine: Eng
     settings = certificates.Settings(base_url="https://x.example.vn", keys_dir=tmp_path / "keys")
     with Session(engine, expire_on_commit=False) as s:
         courses = publish_demo(s, content_root)
-        requirement = facts.requirement(s, 3, 2025)
-        assert requirement is not None
+        requirements = {(g, y): facts.requirement(s, g, y) for g in (1, 2, 3, 4) for y in (2025, 2026)}
+        assert requirements[(3, 2025)] is not None
         people: list[Person] = []
         users = []
         merged: dict[str, tuple[str, date]] = {}
@@ -156,7 +159,7 @@ def test_summary_equals_recount_and_brute_force(events: list[tuple], engine: Eng
         s.commit()
         assert facts.check(s) == []
         for period in PERIODS:
-            expected = _brute(people, merged, requirement, period)
+            expected = _brute(people, merged, requirements, period)
             last_day = (facts.period_end(period) - timedelta(days=1)).date()
             for code in COMMUNES:
                 if code in merged and merged[code][1] <= last_day:
