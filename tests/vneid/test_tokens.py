@@ -132,12 +132,14 @@ def test_code_is_single_use(provider: Provider) -> None:
 
 
 def test_code_expires_after_its_ttl(provider: Provider) -> None:
-    """A code is good for VNEID_STUB_CODE_TTL (60 s) on the stub's clock, then refused."""
+    """A code is good for VNEID_STUB_CODE_TTL (60 s) on the stub's clock, then refused. The clock stands
+    still while a code is made, so a slow machine cannot age the code before the test moves the clock."""
     issued = provider.stub.clock()
+    provider.stub.clock = lambda: issued
     auth, code = provider.code()
     provider.stub.clock = lambda: issued + 61
     assert _error(provider.exchange(code, auth.verifier)) == "invalid_grant"
-    auth, code = provider.code()
+    auth, code = provider.code()  # made at issued + 61
     provider.stub.clock = lambda: issued + 61 + 59
     assert provider.exchange(code, auth.verifier).status_code == 200
 
