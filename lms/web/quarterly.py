@@ -18,7 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, TextAreaField
-from wtforms.validators import Length, Optional, Regexp
+from wtforms.validators import Length, Optional, Regexp, ValidationError
 
 from ..domain.framework import framework
 from ..domain.quarters import VIETNAM, Quarter, reporting_quarter
@@ -44,8 +44,15 @@ STATUS_ORDER = {"overdue": 0, "open": 1, "late": 2, "on_time": 3, "not_open": 4}
 FORMATS = ("json", "pdf", "xlsx")
 
 
+def _a_quarter(_form: Any, field: Any) -> None:
+    try:
+        Quarter.parse(field.data or "")
+    except ValueError:
+        raise ValidationError("not a quarter") from None
+
+
 class CloseForm(Form):
-    quarter = HiddenField(validators=[Regexp(r"^[0-9]{4}Q[1-4]$")])
+    quarter = HiddenField(validators=[Regexp(r"^[0-9]{4}Q[1-4]$"), _a_quarter])
     seen_version = HiddenField(validators=[Regexp(r"^[0-9]{1,4}$")])
     note = TextAreaField(_l("Why this correction (required for a correction)"),
                          validators=[Optional(), Length(max=500)])

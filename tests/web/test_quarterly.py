@@ -156,7 +156,10 @@ def test_a_quarter_not_open_yet_explains_itself(client: FlaskClient, auth: Auth,
     assert "Chưa thể chốt báo cáo quý này" in refused.get_data(as_text=True)
     assert reports_of(clean_db) == []
     assert close(client, "not-a-token").status_code == 400
-    assert client.post(REPORTS, data={"csrf_token": token, "quarter": "2025Q9", "seen_version": "0"}).status_code == 400
+    for quarter in ("2025Q9", "0000Q1", ""):
+        assert client.post(REPORTS, data={"csrf_token": token, "quarter": quarter,
+                                          "seen_version": "0"}).status_code == 400, quarter
+    assert client.get(REPORTS + "?quarter=0000Q1").status_code == 404
     assert client.get(REPORTS + "?quarter=nonsense").status_code == 404
     assert reports_of(clean_db) == [] and [r[0] for r in audit_rows(clean_db)] == ["grant"]  # the CLI's grant
 
