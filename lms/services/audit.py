@@ -13,7 +13,7 @@ from ..models import AuditEvent, Unit, User
 from . import units as units_service
 
 # What is logged, one code per kind of action (the audit page names each in the reader's language).
-ACTIONS = ("view_officials", "view_audit", "grant", "revoke", "view_people", "export")
+ACTIONS = ("view_officials", "view_audit", "grant", "revoke", "view_people", "export", "close_quarter")
 PAGE_SIZE = 50
 
 

@@ -20,7 +20,7 @@ from ..domain import quarterly_report as qr
 from ..domain import strict_json
 from ..domain.quarters import Quarter, Status, can_close, status
 from ..models import QuarterlyReport, Unit, User
-from . import certificates, units
+from . import certificates, reports, units
 
 
 class Refused(Exception):
@@ -117,3 +117,54 @@ def verify(session: Session, document_text: str | bytes, signature: str) -> dict
 def as_file(report: QuarterlyReport) -> dict[str, Any]:
     """The downloadable, verifiable form: the document and its signature."""
     return {"document": json.loads(report.document), "signature": report.signature}
+
+
+# --- what the officials' pages read ------------------------------------------------------------------------
+
+def figures_to_freeze(session: Session, unit: Unit, quarter: Quarter) -> list[dict[str, Any]]:
+    """The unit's figures per target group as the reporting service gives them now for `quarter`, in the
+    form a report freezes (whole numbers only: the rate is not frozen, its counts are). The closing page shows
+    exactly these rows, and `close` is given them."""
+    period = quarter.year * 10 + quarter.number
+    return [{"group": f.group, "registered": f.registered, "verified": f.verified, "started": f.started,
+             "completed": f.completed, "achieved": f.achieved, "population": f.population,
+             "population_source": f.population_source, "target_percent": f.target}
+            for f in reports.figures(session, unit.code, period)]
+
+
+@dataclass(frozen=True)
+class QuarterState:
+    """Where a unit's report of one quarter stands, for its official's page."""
+
+    quarter: Quarter
+    status: Status
+    versions: list[QuarterlyReport]
+
+    @property
+    def latest_version(self) -> int:
+        return self.versions[-1].version if self.versions else 0
+
+    @property
+    def can_close(self) -> bool:
+        return self.status != "not_open"
+
+
+def state(session: Session, unit: Unit, quarter: Quarter, now: datetime) -> QuarterState:
+    found = versions(session, unit, quarter)
+    return QuarterState(quarter, status(quarter, now, found[0].submitted_at if found else None), found)
+
+
+def history(session: Session, unit: Unit) -> list[tuple[Quarter, list[QuarterlyReport]]]:
+    """Every report of the unit, by quarter (newest quarter first), each quarter's versions oldest first."""
+    rows = session.scalars(select(QuarterlyReport).where(QuarterlyReport.unit_id == unit.id)
+                           .order_by(QuarterlyReport.quarter.desc(), QuarterlyReport.version))
+    out: dict[str, list[QuarterlyReport]] = {}
+    for row in rows:
+        out.setdefault(row.quarter, []).append(row)
+    return [(Quarter.parse(q), found) for q, found in out.items()]
+
+
+def by_report_id(session: Session, unit: Unit, report_id: str) -> QuarterlyReport | None:
+    """The report with this id if it is one of `unit`'s own (a report of another unit: None)."""
+    return session.scalar(select(QuarterlyReport).where(QuarterlyReport.report_id == report_id,
+                                                        QuarterlyReport.unit_id == unit.id))

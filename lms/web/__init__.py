@@ -66,8 +66,8 @@ def register(app: Flask) -> None:
 
         return sessions.resolve(db.session, login_id, now())
 
-    from . import auth, catalog, certificates, core, errors, learner, officials, quiz
-    for module in (core, auth, catalog, quiz, learner, certificates, officials):
+    from . import auth, catalog, certificates, core, errors, learner, officials, quarterly, quiz
+    for module in (core, auth, catalog, quiz, learner, certificates, officials, quarterly):
         app.register_blueprint(module.bp)
     errors.register(app)
 

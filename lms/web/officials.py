@@ -31,7 +31,8 @@ KINDS = {"nation": _l("Nation"), "province": _l("Province"), "city": _l("Central
 ROLE_NAMES = {OFFICIAL: _l("Official"), UNIT_ADMIN: _l("Unit administrator")}
 ACTION_NAMES = {"view_officials": _l("Viewed the list of officials"), "view_audit": _l("Viewed the audit log"),
                 "grant": _l("Granted a role"), "revoke": _l("Revoked a role"),
-                "view_people": _l("Viewed personal data"), "export": _l("Exported data")}
+                "view_people": _l("Viewed personal data"), "export": _l("Exported data"),
+                "close_quarter": _l("Closed a quarterly report")}
 
 
 def refusal_message(reason: str) -> str:
