@@ -55,6 +55,11 @@ def routes(grant_id: int) -> list[tuple[str, str, Callable[[str], dict[str, str]
                                                                 "role": "official"}),
         ("POST", "/officials/units/{code}/admin/grants/%d/revoke" % grant_id, lambda code: {}),
         ("GET", "/officials/units/{code}/audit", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.csv", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.xlsx", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.pdf", lambda code: {}),
+        ("GET", "/officials/units/{code}/follow-up", lambda code: {}),
+        ("GET", "/officials/units/{code}/follow-up.csv", lambda code: {}),
     ]
 
 
