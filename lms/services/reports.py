@@ -179,6 +179,63 @@ def trend(session: Session, unit_code: str, groups: Iterable[int], periods: Sequ
     return {p: [f for f in figures(session, unit_code, p) if f.group in wanted] for p in periods}
 
 
+@dataclass(frozen=True)
+class CourseFigures:
+    """One unit × group × course as of a quarter's end, from the per-course summary rows: joined, completed,
+    certified (net of revocations)."""
+
+    unit_code: str
+    group: int
+    course_id: int
+    enrolled: int
+    completed: int
+    certified: int
+
+
+def course_figures(session: Session, unit_codes: Sequence[str], period: int, course_id: int, *,
+                   group: int | None = None) -> list[CourseFigures]:
+    """Per-course figures of each of `unit_codes` (and the units merged into them by the quarter's end) per
+    group as of the end of `period`, read from the per-course summary rows only."""
+    if course_id <= 0:
+        raise ValueError("a course id")
+    folded = _folded(session, list(unit_codes), _day_before(period))
+    sums, _ = _sums(session, folded, period, group, course_id)
+    groups = sorted({g for _, g, _ in sums} | ({group} if group is not None else set()))
+    out = []
+    for code in unit_codes:
+        for g in groups:
+            row = sums.get((code, g, ""), dict.fromkeys(MEASURES, 0))
+            out.append(CourseFigures(code, g, course_id, row["enrolled"], row["course_completed"], row["certified"]))
+    return out
+
+
+def child_units(session: Session, unit_code: str, period: int) -> list[Unit]:
+    """The units directly under `unit_code` in force at the quarter's end, by code."""
+    unit = units.by_code(session, unit_code)
+    return list(session.scalars(select(Unit).where(Unit.parent_id == unit.id, *units.in_force(_day_before(period)))
+                                .order_by(Unit.code)))
+
+
+@dataclass(frozen=True)
+class CourseChoice:
+    id: int
+    slug: str
+    title: str
+
+
+def filter_choices(session: Session) -> tuple[list[str], list[CourseChoice]]:
+    """What the dashboard's filters offer: the published programs' codes and the published courses (two
+    small statements)."""
+    from ..models import Course, CourseVersion
+
+    programs = list(session.scalars(select(Program.code).where(Program.published_version_id.is_not(None))
+                                    .order_by(Program.code)))
+    courses = [CourseChoice(i, slug, title) for i, slug, title in session.execute(
+        select(Course.id, Course.slug, CourseVersion.title)
+        .join(CourseVersion, CourseVersion.id == Course.published_version_id).order_by(CourseVersion.title))]
+    return programs, courses
+
+
 def as_of(session: Session, unit_code: str, period: int) -> datetime | None:
     """When the unit's figures for the quarter last changed (the latest summary row read)."""
     unit = units.by_code(session, unit_code)
