@@ -175,3 +175,16 @@ def test_the_ledger_rebuilt_from_the_base_tables(population: Session) -> None:
     facts.facts_from_base(s, at(2025, 12, 20), "u.target_group = 3")
     assert s.scalar(select(func.count()).select_from(ReportFact).where(ReportFact.target_group == 1)) == kept
     assert s.scalar(select(func.count()).select_from(ReportFact)) == count
+
+
+def test_trend_is_the_figures_of_each_quarter(population: Session) -> None:
+    """`reports.trend` reads every quarter at once; it must give exactly what `figures` gives for each, across
+    the move, the revocation and the merge (Z into Y from 2025-12-01), with targets and populations."""
+    s = population
+    periods = [20252, Q3, Q4, Q1, 20262]
+    for code in (X, Y, Z, HN, "VN"):
+        for groups in ((1, 2, 3, 4), (3,), (1,)):
+            got = reports.trend(s, code, groups, periods)
+            assert got == {p: [f for f in reports.figures(s, code, p) if f.group in groups] for p in periods}
+    assert funnel(reports.trend(s, Y, (3,), [Q4])[Q4][0]) == (3, 2, 2, 2, 2)  # Em folded in from the merge
+    assert reports.trend(s, X, (3,), []) == {}
