@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's lms, not whichever one the virtualenv has installed
 PAGES = {"national": "VN", "province": "01", "commune": "00070"}
 
 

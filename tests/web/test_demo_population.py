@@ -119,3 +119,20 @@ def test_demo_seed_is_idempotent(published: Flask, runner: Any) -> None:
     assert "kept the synthetic population" in again.output
     assert _synthetic(published) == accounts
     assert _ledger(published) == (fact_rows, persons, targets, summary)
+
+
+def test_rebuild_from_base_and_replace(published: Flask, runner: Any) -> None:
+    """A bulk-loaded population has no facts until `lms reports rebuild --from-base`; `--replace` deletes the
+    synthetic accounts' facts with them."""
+    assert runner.invoke(args=["demo", "population", "--people", "200"]).exit_code == 0
+    assert _ledger(published)[:2] == (0, 0)
+    result = runner.invoke(args=["reports", "rebuild", "--from-base"])
+    assert result.exit_code == 0, result.output
+    accounts = _synthetic(published)
+    facts_, persons, _, summary = _ledger(published)
+    assert f"facts of {accounts} accounts rebuilt from the base tables" in result.output
+    assert persons == accounts and facts_ > accounts and summary
+    assert runner.invoke(args=["reports", "check"]).exit_code == 0
+    replaced = runner.invoke(args=["demo", "population", "--people", "20", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert _ledger(published)[:2] == (0, 0)
