@@ -174,9 +174,50 @@ def children(session: Session, unit_code: str, period: int, *, group: int | None
 
 
 def trend(session: Session, unit_code: str, groups: Iterable[int], periods: Sequence[int]) -> dict[int, list[Figures]]:
-    """{period: the unit's figures for `groups`} for each of `periods`."""
+    """{period: the unit's figures for `groups`} for each of `periods`: what `figures` gives for each, in a
+    few statements whatever the number of periods (one read of the summary rows of every period up to the
+    last, summed up to each; targets, populations and programs once per year; merges folded per period, and
+    only looked up when the tree has any)."""
     wanted = set(groups)
-    return {p: [f for f in figures(session, unit_code, p) if f.group in wanted] for p in periods}
+    unit = units.by_code(session, unit_code)
+    periods = list(periods)
+    if not periods or not wanted:
+        return {p: [] for p in periods}
+    merged = session.scalar(select(Unit.id).where(Unit.successor_id.is_not(None)).limit(1)) is not None
+    folds = {p: _folded(session, [unit.code], _day_before(p)) if merged else {unit.code: unit.code}
+             for p in set(periods)}
+    s = ReportSummary
+    every = sorted({code for fold in folds.values() for code in fold})
+    rows = session.execute(
+        select(s.unit_code, s.period, s.target_group, s.program, *[func.sum(getattr(s, m)) for m in MEASURES])
+        .where(s.unit_code.in_(every), s.period <= max(periods), s.course_id == 0, s.target_group.in_(wanted))
+        .group_by(s.unit_code, s.period, s.target_group, s.program)).all()
+    by_year: dict[int, tuple[dict[int, str], dict[int, ReportPopulation], dict[tuple[str, int], int]]] = {}
+    for year in {p // 10 for p in periods}:
+        pops = {p.target_group: p for p in session.scalars(
+            select(ReportPopulation).where(ReportPopulation.unit_code == unit.code, ReportPopulation.year == year))}
+        by_year[year] = (programs_of_year(session, year), pops,
+                         _targets(session, {unit.code: _path_codes(unit)}, year))
+    out: dict[int, list[Figures]] = {}
+    for period in periods:
+        fold = folds[period]
+        sums: dict[tuple[int, str], dict[str, int]] = {}
+        for code, p, g, program, *values in rows:
+            if p > period or code not in fold:
+                continue
+            row = sums.setdefault((g, program), dict.fromkeys(MEASURES, 0))
+            for m, v in zip(MEASURES, values):
+                row[m] += int(v or 0)
+        applying, pops, targets = by_year[period // 10]
+        seen = {g for g, _ in sums} | set(pops) | {g for _, g in targets}
+        result = []
+        for g in sorted(seen & wanted):
+            counts = sums.get((g, ""), dict.fromkeys(MEASURES, 0))
+            chosen = applying.get(g)
+            achieved = sums.get((g, chosen), {}).get("achieved", 0) if chosen else 0
+            result.append(_figures(unit.code, g, chosen, counts, achieved, pops.get(g), targets.get((unit.code, g))))
+        out[period] = result
+    return out
 
 
 @dataclass(frozen=True)
