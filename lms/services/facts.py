@@ -110,16 +110,23 @@ def _record(session: Session, user_id: int, now: datetime, facts: list[tuple[Pla
                "course_id": course_id, **counts, "changed_at": now}
               for (code, group, program, course_id), counts in rows.items() if any(counts.values())]
     if values:
-        session.execute(_upsert(session, values))
+        session.execute(_upsert_statement(session.get_bind().dialect.name), values)
 
 
-def _upsert(session: Session, values: list[dict[str, Any]]) -> Any:
-    dialect = session.get_bind().dialect.name
-    ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportSummary).values(values)
-    table = ReportSummary.__table__
-    return ins.on_conflict_do_update(
-        index_elements=["unit_code", "period", "target_group", "program", "course_id"],
-        set_={**{m: table.c[m] + ins.excluded[m] for m in MEASURES}, "changed_at": ins.excluded.changed_at})
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(dialect: str) -> Any:
+    """The summary UPSERT, built once per dialect and run with many parameter sets (executemany): a statement
+    with the rows inlined as VALUES would be compiled again for every event."""
+    found = _UPSERTS.get(dialect)
+    if found is None:
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportSummary)
+        table = ReportSummary.__table__
+        found = _UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=["unit_code", "period", "target_group", "program", "course_id"],
+            set_={**{m: table.c[m] + ins.excluded[m] for m in MEASURES}, "changed_at": ins.excluded.changed_at})
+    return found
 
 
 def _delta(old: dict[str, int], new: dict[str, int]) -> dict[str, int]:
