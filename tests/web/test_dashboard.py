@@ -245,6 +245,20 @@ def test_the_follow_up_list(client: FlaskClient, auth: Auth, population: Session
     assert len(audit_rows(population)) == 2
 
 
+def test_a_streamed_export_gives_its_connection_back(app: Any, client: FlaskClient, auth: Auth,
+                                                     population: Session, officials_: None) -> None:
+    """The CSV is read from the database while it is sent, after the view returned: once it is sent, the
+    request's connection is back in the pool with no transaction left open (on PostgreSQL an idle
+    transaction held its locks, and the next TRUNCATE or migration waited for ever)."""
+    engine = app.extensions["lms_db"].engine
+    auth.login("tinh@example.vn")
+    population.close()
+    before = engine.pool.checkedout()
+    response = client.get(f"/officials/units/{HOAN_KIEM}/follow-up.csv")
+    assert response.status_code == 200 and response.get_data()
+    assert engine.pool.checkedout() == before
+
+
 def test_the_follow_up_list_pages_50_at_a_time(client: FlaskClient, auth: Auth, session: Session,
                                                officials_: None) -> None:
     created = datetime(2025, 3, 1, tzinfo=timezone.utc)
