@@ -83,3 +83,56 @@ def population_command(people: int, seed: int, provinces: str | None, year_from:
                f"{c.accounts:,} accounts, {c.verified:,} verified ({c.verified_level2:,} at level 2), "
                f"{c.enrolments:,} enrolments, {c.completions:,} completions, {c.certificates:,} certificates, "
                f"{c.revoked:,} revoked; {summary.seconds:.1f} s, peak RSS {rss:.0f} MB")
+
+
+DEMO_PEOPLE = 30_000
+DEMO_PROVINCES = ("01", "79")  # Hà Nội and TP. Hồ Chí Minh: the two plans of the demo targets
+
+
+@demo_group.command("seed")
+@click.option("--people", type=click.IntRange(1, 10_000_000), default=DEMO_PEOPLE, show_default=True,
+              help="How many synthetic people, if there are none yet.")
+@with_appcontext
+def seed_command(people: int) -> None:
+    """The demo's dashboards, as .ci/serve makes them: a synthetic population across the real communes of
+    Hà Nội and TP. Hồ Chí Minh (only if the database holds none yet), its reporting facts, the demo targets
+    and populations, and the summary tables rebuilt from the facts. Idempotent: a second run adds no one and
+    rebuilds nothing (the summary is kept current by every event since)."""
+    from pathlib import Path
+
+    from ..domain import population as pop
+    from ..services import facts, population, reports
+
+    if current_app.config.get("LMS_MODE") != "demo":
+        _refused("chỉ dùng ở chế độ demo (LMS_MODE=demo) (demo mode only)")
+        return
+    token = write_intent.set(True)
+    try:
+        now = utcnow()
+        existing = population.synthetic_accounts(db.session)
+        rows = 0
+        if existing:
+            click.echo(f"kept the synthetic population already there ({existing:,} accounts)", err=True)
+        else:
+            summary = population.generate(db.session, population.Options(
+                people=people, seed=1, provinces=DEMO_PROVINCES), now)
+            persons, count = facts.facts_from_base(
+                db.session, now, f"u.email LIKE '%@{pop.SYNTHETIC_EMAIL_DOMAIN}'")
+            rows = facts.rebuild(db.session, now)
+            click.echo(f"synthetic population of Hà Nội and TP. Hồ Chí Minh: {summary.counts.people:,} people, "
+                       f"{persons:,} accounts, {count:,} reporting facts, {rows:,} summary rows", err=True)
+        here = Path(__file__).resolve().parent.parent / "data" / "demo"
+        for kind, name in (("targets", "targets.csv"), ("population", "population.csv")):
+            file = here / name
+            _, problems = reports.import_rows(db.session, str(file), file.read_bytes(), kind)
+            if problems:
+                _refused("; ".join(str(p) for p in problems))
+                return
+        db.session.commit()
+    except population.PopulationRefused as refused:
+        _refused(str(refused))
+        return
+    finally:
+        write_intent.reset(token)
+    click.echo(f"demo reports: {population.synthetic_accounts(db.session):,} synthetic accounts, the demo "
+               f"targets and populations" + (f", {rows:,} summary rows rebuilt" if rows else ""))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Optional
 
-from sqlalchemy import String, select, Select
+from sqlalchemy import Index, String, select, Select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, UTCDateTime, utcnow
@@ -14,6 +14,8 @@ ROLES = ("learner", "teacher", "official", "admin")
 
 class User(Base):
     __tablename__ = "user_account"
+    # The commune's follow-up list pages through its accounts by id (lms/services/followup.py).
+    __table_args__ = (Index("ix_user_account_commune", "commune_code", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(String(120))

@@ -51,13 +51,13 @@ def synthetic_accounts(session: Session) -> int:
 
 
 def remove(session: Session) -> int:
-    """Delete every synthetic account and what hangs on it (enrolments, lesson progress, quiz attempts,
-    certificates, logins); returns how many accounts. Real rows are untouched: only accounts with the
+    """Delete every synthetic account and what hangs on it (their reporting facts and standing, enrolments,
+    lesson progress, quiz attempts, certificates, logins); returns how many accounts. Real rows are untouched: only accounts with the
     synthetic e-mail domain, and their rows, are deleted."""
     count = synthetic_accounts(session)
     if not count:
         return 0
-    for table in ("certificate", "enrolment", "lesson_progress", "quiz_attempt", "login_session",
+    for table in ("report_fact", "report_person", "certificate", "enrolment", "lesson_progress", "quiz_attempt", "login_session",
                   "pending_identity"):
         session.execute(text(f"DELETE FROM {table} WHERE user_id IN ({_SYNTHETIC_USERS})"))
     session.execute(text(f"DELETE FROM user_account WHERE id IN ({_SYNTHETIC_USERS})"))

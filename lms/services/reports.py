@@ -174,9 +174,107 @@ def children(session: Session, unit_code: str, period: int, *, group: int | None
 
 
 def trend(session: Session, unit_code: str, groups: Iterable[int], periods: Sequence[int]) -> dict[int, list[Figures]]:
-    """{period: the unit's figures for `groups`} for each of `periods`."""
+    """{period: the unit's figures for `groups`} for each of `periods`: what `figures` gives for each, in a
+    few statements whatever the number of periods (one read of the summary rows of every period up to the
+    last, summed up to each; targets, populations and programs once per year; merges folded per period, and
+    only looked up when the tree has any)."""
     wanted = set(groups)
-    return {p: [f for f in figures(session, unit_code, p) if f.group in wanted] for p in periods}
+    unit = units.by_code(session, unit_code)
+    periods = list(periods)
+    if not periods or not wanted:
+        return {p: [] for p in periods}
+    merged = session.scalar(select(Unit.id).where(Unit.successor_id.is_not(None)).limit(1)) is not None
+    folds = {p: _folded(session, [unit.code], _day_before(p)) if merged else {unit.code: unit.code}
+             for p in set(periods)}
+    s = ReportSummary
+    every = sorted({code for fold in folds.values() for code in fold})
+    rows = session.execute(
+        select(s.unit_code, s.period, s.target_group, s.program, *[func.sum(getattr(s, m)) for m in MEASURES])
+        .where(s.unit_code.in_(every), s.period <= max(periods), s.course_id == 0, s.target_group.in_(wanted))
+        .group_by(s.unit_code, s.period, s.target_group, s.program)).all()
+    by_year: dict[int, tuple[dict[int, str], dict[int, ReportPopulation], dict[tuple[str, int], int]]] = {}
+    for year in {p // 10 for p in periods}:
+        pops = {p.target_group: p for p in session.scalars(
+            select(ReportPopulation).where(ReportPopulation.unit_code == unit.code, ReportPopulation.year == year))}
+        by_year[year] = (programs_of_year(session, year), pops,
+                         _targets(session, {unit.code: _path_codes(unit)}, year))
+    out: dict[int, list[Figures]] = {}
+    for period in periods:
+        fold = folds[period]
+        sums: dict[tuple[int, str], dict[str, int]] = {}
+        for code, p, g, program, *values in rows:
+            if p > period or code not in fold:
+                continue
+            row = sums.setdefault((g, program), dict.fromkeys(MEASURES, 0))
+            for m, v in zip(MEASURES, values):
+                row[m] += int(v or 0)
+        applying, pops, targets = by_year[period // 10]
+        seen = {g for g, _ in sums} | set(pops) | {g for _, g in targets}
+        result = []
+        for g in sorted(seen & wanted):
+            counts = sums.get((g, ""), dict.fromkeys(MEASURES, 0))
+            chosen = applying.get(g)
+            achieved = sums.get((g, chosen), {}).get("achieved", 0) if chosen else 0
+            result.append(_figures(unit.code, g, chosen, counts, achieved, pops.get(g), targets.get((unit.code, g))))
+        out[period] = result
+    return out
+
+
+@dataclass(frozen=True)
+class CourseFigures:
+    """One unit × group × course as of a quarter's end, from the per-course summary rows: joined, completed,
+    certified (net of revocations)."""
+
+    unit_code: str
+    group: int
+    course_id: int
+    enrolled: int
+    completed: int
+    certified: int
+
+
+def course_figures(session: Session, unit_codes: Sequence[str], period: int, course_id: int, *,
+                   group: int | None = None) -> list[CourseFigures]:
+    """Per-course figures of each of `unit_codes` (and the units merged into them by the quarter's end) per
+    group as of the end of `period`, read from the per-course summary rows only."""
+    if course_id <= 0:
+        raise ValueError("a course id")
+    folded = _folded(session, list(unit_codes), _day_before(period))
+    sums, _ = _sums(session, folded, period, group, course_id)
+    groups = sorted({g for _, g, _ in sums} | ({group} if group is not None else set()))
+    out = []
+    for code in unit_codes:
+        for g in groups:
+            row = sums.get((code, g, ""), dict.fromkeys(MEASURES, 0))
+            out.append(CourseFigures(code, g, course_id, row["enrolled"], row["course_completed"], row["certified"]))
+    return out
+
+
+def child_units(session: Session, unit_code: str, period: int) -> list[Unit]:
+    """The units directly under `unit_code` in force at the quarter's end, by code."""
+    unit = units.by_code(session, unit_code)
+    return list(session.scalars(select(Unit).where(Unit.parent_id == unit.id, *units.in_force(_day_before(period)))
+                                .order_by(Unit.code)))
+
+
+@dataclass(frozen=True)
+class CourseChoice:
+    id: int
+    slug: str
+    title: str
+
+
+def filter_choices(session: Session) -> tuple[list[str], list[CourseChoice]]:
+    """What the dashboard's filters offer: the published programs' codes and the published courses (two
+    small statements)."""
+    from ..models import Course, CourseVersion
+
+    programs = list(session.scalars(select(Program.code).where(Program.published_version_id.is_not(None))
+                                    .order_by(Program.code)))
+    courses = [CourseChoice(i, slug, title) for i, slug, title in session.execute(
+        select(Course.id, Course.slug, CourseVersion.title)
+        .join(CourseVersion, CourseVersion.id == Course.published_version_id).order_by(CourseVersion.title))]
+    return programs, courses
 
 
 def as_of(session: Session, unit_code: str, period: int) -> datetime | None:

@@ -67,6 +67,7 @@ def register(app: Flask) -> None:
         return sessions.resolve(db.session, login_id, now())
 
     from . import auth, catalog, certificates, core, errors, learner, officials, quarterly, quiz
+    from . import dashboard  # noqa: F401  (the unit page, its exports and the follow-up list, on officials.bp)
     for module in (core, auth, catalog, quiz, learner, certificates, officials, quarterly):
         app.register_blueprint(module.bp)
     errors.register(app)

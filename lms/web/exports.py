@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 from urllib.parse import quote
 
 from flask import Response, current_app, stream_with_context
@@ -19,6 +19,7 @@ from flask import Response, current_app, stream_with_context
 from ..domain import certificate_pdf
 from ..domain.exports import csvfile, pdf, xlsx
 from ..domain.tables import Table
+from ..extensions import db
 
 FORMATS = {"csv": csvfile.MIME_TYPE, "xlsx": xlsx.MIME_TYPE, "pdf": pdf.MIME_TYPE}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -43,9 +44,26 @@ def content_disposition(filename: str) -> str:
     return f"attachment; filename=\"{ascii_filename(clean)}\"; filename*=UTF-8''{quote(clean, safe='')}"
 
 
+def _ending_the_session(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """`chunks`, then the view's session closed. A generator given that session (e.g. a keyset walk)
+    reads after the view returned and after the teardown closed it, so the session begins a new
+    transaction that no teardown ends: on PostgreSQL it stayed "idle in transaction", holding its locks.
+    The session is taken now, in the view (a generator's body would only run at the first chunk)."""
+    session = db.session
+
+    def sent() -> Iterator[bytes]:
+        try:
+            yield from chunks
+        finally:
+            session.close()
+
+    return sent()
+
+
 def download(chunks: Iterable[bytes], filename: str, mimetype: str) -> Response:
-    """A streamed attachment."""
-    response = Response(stream_with_context(iter(chunks)), content_type=mimetype)
+    """A streamed attachment; the request's session is closed when the last chunk is sent (or the
+    client goes away)."""
+    response = Response(stream_with_context(_ending_the_session(chunks)), content_type=mimetype)
     response.headers["Content-Disposition"] = content_disposition(filename)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

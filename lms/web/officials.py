@@ -114,14 +114,6 @@ def index() -> Any:
     return render_template("officials/index.html", held=held, kinds=KINDS, role_names=ROLE_NAMES)
 
 
-@bp.get("/units/<code>")
-@official_route(OFFICIAL)
-def unit(unit: Any, scope: Scope) -> str:
-    """The unit, its ancestors as breadcrumbs, its child units for drill-down (read from the tree only)."""
-    page = officials.unit_page(db.session, scope, unit, now().date())
-    return render_template("officials/unit.html", page=page, kinds=KINDS)
-
-
 class GrantForm(Form):
     login = StringField(_l("E-mail or phone number of the account"), validators=[
         DataRequired(_l("Please type the e-mail address or phone number of the account.")), Length(max=254)])

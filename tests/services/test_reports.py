@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lms.models import Certificate, ReportFact, ReportPopulation, ReportSummary, ReportTarget
+from lms.models import Certificate, ReportFact, ReportPerson, ReportPopulation, ReportSummary, ReportTarget
 from lms.services import accounts, certificates, facts, reports, units
 from lms.services.identity import IdentityRefused
 
@@ -129,3 +129,62 @@ def test_per_course_counts(population: Session) -> None:
     completed = s.scalar(select(func.sum(ReportSummary.course_completed)).where(ReportSummary.unit_code == "VN"))
     assert completed == 6  # An ×2, Bình, Châu, Em ×2
     assert s.scalar(select(func.count()).select_from(ReportFact)) > 0
+
+
+def _standing(s: Session) -> list[tuple[object, ...]]:
+    p = ReportPerson
+    return sorted(tuple(r) for r in s.execute(select(
+        p.user_id, p.province_code, p.commune_code, p.target_group, p.verified, p.started, p.completed,
+        p.achieved_program)))
+
+
+def test_the_ledger_rebuilt_from_the_base_tables(population: Session) -> None:
+    """`lms reports rebuild --from-base` (facts.facts_from_base): the persons' standing and today's figures
+    are those the events made; only history the base tables do not keep is collapsed (Châu's completion,
+    withdrawn in Q4, is not in Q3 any more)."""
+    s = population
+    standing = _standing(s)
+    today = {code: [funnel(f) for f in reports.figures(s, code, Q4)] for code in (X, Y, HN, "VN")}
+    courses_today = sorted((r.unit_code, r.course_id, r.enrolled, r.course_completed, r.certified) for r in s.execute(
+        select(ReportSummary.unit_code, ReportSummary.course_id, func.sum(ReportSummary.enrolled).label("enrolled"),
+               func.sum(ReportSummary.course_completed).label("course_completed"),
+               func.sum(ReportSummary.certified).label("certified"))
+        .where(ReportSummary.course_id != 0).group_by(ReportSummary.unit_code, ReportSummary.course_id)))
+    s.execute(ReportFact.__table__.delete())
+    s.execute(ReportPerson.__table__.delete())
+    persons, count = facts.facts_from_base(s, at(2025, 12, 20))
+    facts.rebuild(s, at(2025, 12, 20))
+    s.commit()
+    assert persons == 6 and count > 0
+    assert _standing(s) == standing
+    assert {code: [funnel(f) for f in reports.figures(s, code, Q4)] for code in (X, Y, HN, "VN")} == today
+    after = sorted((r.unit_code, r.course_id, r.enrolled, r.course_completed, r.certified) for r in s.execute(
+        select(ReportSummary.unit_code, ReportSummary.course_id, func.sum(ReportSummary.enrolled).label("enrolled"),
+               func.sum(ReportSummary.course_completed).label("course_completed"),
+               func.sum(ReportSummary.certified).label("certified"))
+        .where(ReportSummary.course_id != 0).group_by(ReportSummary.unit_code, ReportSummary.course_id)))
+    # Courses count where each event happened before; rebuilt, at the person's current place: the nation's and
+    # the province's agree, An's courses follow him from X to Y.
+    assert [r for r in after if r[0] in ("VN", HN)] == [r for r in courses_today if r[0] in ("VN", HN)]
+    assert funnel(by_group(reports.figures(s, HN, Q3))[3]) == (5, 3, 3, 2, 2)
+    assert facts.check(s) == []
+    # Again: the same rows, nothing doubled.
+    assert facts.facts_from_base(s, at(2025, 12, 20)) == (persons, count)
+    # Only some accounts: the others' facts stay.
+    kept = s.scalar(select(func.count()).select_from(ReportFact).where(ReportFact.target_group == 1))
+    facts.facts_from_base(s, at(2025, 12, 20), "u.target_group = 3")
+    assert s.scalar(select(func.count()).select_from(ReportFact).where(ReportFact.target_group == 1)) == kept
+    assert s.scalar(select(func.count()).select_from(ReportFact)) == count
+
+
+def test_trend_is_the_figures_of_each_quarter(population: Session) -> None:
+    """`reports.trend` reads every quarter at once; it must give exactly what `figures` gives for each, across
+    the move, the revocation and the merge (Z into Y from 2025-12-01), with targets and populations."""
+    s = population
+    periods = [20252, Q3, Q4, Q1, 20262]
+    for code in (X, Y, Z, HN, "VN"):
+        for groups in ((1, 2, 3, 4), (3,), (1,)):
+            got = reports.trend(s, code, groups, periods)
+            assert got == {p: [f for f in reports.figures(s, code, p) if f.group in groups] for p in periods}
+    assert funnel(reports.trend(s, Y, (3,), [Q4])[Q4][0]) == (3, 2, 2, 2, 2)  # Em folded in from the merge
+    assert reports.trend(s, X, (3,), []) == {}

@@ -76,3 +76,63 @@ def test_synthetic_certificate_pages(published: Flask, runner: Any) -> None:
         assert client.get(f"/certificates/{number}.pdf").status_code == 200
         credential = client.get(f"/certificates/{number}.json")
         assert credential.status_code == 200 and credential.get_json()["type"] == ["SyntheticDemoRecord"]
+
+
+def _ledger(app: Flask) -> tuple[int, int, int, list[tuple[Any, ...]]]:
+    from lms.models import ReportFact, ReportPerson, ReportSummary, ReportTarget
+
+    with app.app_context():
+        s = db.session
+        count = lambda model: int(s.scalar(select(func.count()).select_from(model)) or 0)  # noqa: E731
+        summary = sorted(tuple(r) for r in s.execute(select(
+            ReportSummary.unit_code, ReportSummary.period, ReportSummary.target_group, ReportSummary.program,
+            ReportSummary.course_id, ReportSummary.registered, ReportSummary.achieved, ReportSummary.certified)))
+        return count(ReportFact), count(ReportPerson), count(ReportTarget), summary
+
+
+def test_demo_seed_is_idempotent(published: Flask, runner: Any) -> None:
+    """`lms demo seed` (what .ci/serve runs): a population of Hà Nội and TP.HCM with its facts, the demo
+    targets and populations, the summary; run again, nothing is added or doubled."""
+    from lms.models import utcnow
+    from lms.services import facts, reports
+
+    first = runner.invoke(args=["demo", "seed", "--people", "300"])
+    assert first.exit_code == 0, first.output
+    accounts = _synthetic(published)
+    assert accounts > 300
+    fact_rows, persons, targets, summary = _ledger(published)
+    assert persons == accounts and fact_rows > 3 * accounts and targets > 0 and summary
+    with published.app_context():
+        s = db.session
+        provinces = set(s.scalars(text(f"SELECT DISTINCT province_code FROM user_account "
+                                       f"WHERE email LIKE '%@{pop.SYNTHETIC_EMAIL_DOMAIN}'")))
+        assert provinces == {"01", "79"}
+        assert facts.check(s) == []
+        period = facts.period_of(utcnow())
+        nation = reports.figures(s, "VN", period)
+        assert sum(f.registered for f in nation) == accounts
+        assert sum(f.verified for f in nation) > 0 and sum(f.achieved for f in nation) > 0
+        hanoi = reports.figures(s, "01", period)
+        assert any(f.target is not None for f in hanoi)
+    again = runner.invoke(args=["demo", "seed", "--people", "300"])
+    assert again.exit_code == 0, again.output
+    assert "kept the synthetic population" in again.output
+    assert _synthetic(published) == accounts
+    assert _ledger(published) == (fact_rows, persons, targets, summary)
+
+
+def test_rebuild_from_base_and_replace(published: Flask, runner: Any) -> None:
+    """A bulk-loaded population has no facts until `lms reports rebuild --from-base`; `--replace` deletes the
+    synthetic accounts' facts with them."""
+    assert runner.invoke(args=["demo", "population", "--people", "200"]).exit_code == 0
+    assert _ledger(published)[:2] == (0, 0)
+    result = runner.invoke(args=["reports", "rebuild", "--from-base"])
+    assert result.exit_code == 0, result.output
+    accounts = _synthetic(published)
+    facts_, persons, _, summary = _ledger(published)
+    assert f"facts of {accounts} accounts rebuilt from the base tables" in result.output
+    assert persons == accounts and facts_ > accounts and summary
+    assert runner.invoke(args=["reports", "check"]).exit_code == 0
+    replaced = runner.invoke(args=["demo", "population", "--people", "20", "--replace"])
+    assert replaced.exit_code == 0, replaced.output
+    assert _ledger(published)[:2] == (0, 0)

@@ -59,6 +59,11 @@ def routes(grant_id: int) -> list[tuple[str, str, Callable[[str], dict[str, str]
         ("POST", "/officials/units/{code}/reports", lambda code: {"quarter": "2025Q3", "seen_version": "0"}),
         ("GET", "/officials/units/{code}/reports/{{report_id}}.{{fmt}}", lambda code: {}),
         ("GET", "/officials/units/{code}/submissions", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.csv", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.xlsx", lambda code: {}),
+        ("GET", "/officials/units/{code}/export.pdf", lambda code: {}),
+        ("GET", "/officials/units/{code}/follow-up", lambda code: {}),
+        ("GET", "/officials/units/{code}/follow-up.csv", lambda code: {}),
     ]
 
 
