@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--lessons", type=int, default=600, help="lesson page requests (600)")
     parser.add_argument("--submits", type=int, default=120, help="certificate-issuing submits (120)")
+    parser.add_argument("--only", default="", help="restrict the listings to paths matching this (e.g. lms/)")
     args = parser.parse_args()
     instance = bench.new_instance()
     try:
@@ -62,8 +63,9 @@ def main() -> int:
             profile.disable()
             print(f"\n===== {label}: {len(rows)} requests =====")
             stats = pstats.Stats(profile)
-            stats.sort_stats("tottime").print_stats(args.top)
-            stats.sort_stats("cumulative").print_stats(args.top)
+            restrict = [args.only, args.top] if args.only else [args.top]
+            stats.sort_stats("tottime").print_stats(*restrict)
+            stats.sort_stats("cumulative").print_stats(*restrict)
         return 0
     finally:
         shutil.rmtree(instance, ignore_errors=True)

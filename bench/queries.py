@@ -2,6 +2,7 @@
 sessions and attempts bench/run.py prepares (a reader; a failing and a certificate-issuing submit).
 
     .venv/bin/python bench/queries.py
+    .venv/bin/python bench/queries.py --show   # also print each statement of the certificate-issuing submit
 
 A count does not depend on how busy the machine is, so it is the before/after figure to compare when a
 change is meant to save queries (docs/performance.md). Like bench/run.py, this is a measurement, not a test.
@@ -19,6 +20,7 @@ import run as bench  # noqa: E402  (bench/run.py: instance and learners)
 
 
 def main() -> int:
+    show = "--show" in sys.argv[1:]
     instance = bench.new_instance()
     try:
         prepared = bench.prepare(readers=1, failing=1, certifying=1)
@@ -43,6 +45,9 @@ def main() -> int:
             statements.clear()
             response = client.open(path, method=method, **kwargs)
             rows.append((label, len(statements), response.status_code))
+            if show and label == "POST submit (certificate)":
+                for number, statement in enumerate(statements, 1):
+                    print(f"{number:>3}  {' '.join(statement.split())[:150]}")
 
         counted("GET /courses (anonymous)", "GET", "/courses")
         counted("GET course page", "GET", f"{course}/", headers=headers)

@@ -14,7 +14,12 @@ given), for each size (100k and 1M people by default), in one run:
    --live-repeats;
 4. the national XLSX export (the provinces × groups table, lms.domain.exports.xlsx) and a learner-list CSV of
    10,000 rows read from the base tables as a stream (lms.domain.exports.csvfile) with the process's memory
-   growth while it runs (peak RSS after /proc/self/clear_refs).
+   growth while it runs (peak RSS after /proc/self/clear_refs);
+5. the whole request through the app (Flask test client, logged in as the demo national official, session,
+   scope check, audit and template included): the three dashboard pages (`GET /officials/units/<code>`),
+   median of --repeats; then, after moving 30,000 of Hà Nội's synthetic accounts into Phường Hoàn Kiếm so
+   that one commune has more than 10,000 people to follow up, its follow-up list CSV
+   (`GET /officials/units/00070/follow-up.csv`, streamed) with its rows and the memory growth.
 
 It prints each time, the ratio 1M ÷ 100k, live ÷ summary, and PASS/MISS against the aims (each page under
 50 ms at 1M, at most 1.2× its time at 100k, at least 100× faster than live; export memory growth under
@@ -214,6 +219,56 @@ def measure(size: int, repeats: int, live_repeats: int) -> dict[str, Any]:
         out["csv_bytes"], out["csv_rows"] = learner_csv()
         out["csv_ms"] = (time.perf_counter() - began) * 1000
         out["csv_growth_mb"] = (_status("VmHWM") - before) / 1024
+        s.rollback()
+        out.update(_requests(app, repeats))
+    return out
+
+
+def _requests(app: Any, repeats: int) -> dict[str, Any]:
+    """Step 5: whole requests through the app, as the national demo official."""
+    from flask import session as flask_session
+    from sqlalchemy import select, text
+
+    from lms.extensions import db
+    from lms.models import User
+    from lms.web.auth.views import fresh_login
+
+    s = db.session
+    environ = {"REMOTE_ADDR": "127.0.0.1", "HTTP_USER_AGENT": "lms-bench"}
+    official = s.scalars(select(User).where(User.email == "canbo.quocgia@example.vn")).one()
+    with app.test_request_context("/", environ_base=environ):
+        fresh_login(official)
+        response = app.response_class()
+        app.session_interface.save_session(app, flask_session, response)
+        cookie = response.headers["Set-Cookie"].split(";", 1)[0].split("=", 1)[1]
+    s.commit()
+    client = app.test_client()
+    client.environ_base.update(environ)
+    client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie)
+    out: dict[str, Any] = {"requests": {}}
+    for name, code in PAGES.items():
+        def get(code: str = code) -> None:
+            reply = client.get(f"/officials/units/{code}")
+            assert reply.status_code == 200, (code, reply.status_code)
+        out["requests"][name] = median_ms(get, repeats)
+    moved = s.execute(text(
+        "UPDATE user_account SET commune_code = '00070' WHERE id IN (SELECT id FROM user_account "
+        "WHERE province_code = '01' AND role = 'learner' AND commune_code <> '00070' ORDER BY id LIMIT 30000)"))
+    s.commit()
+    client.get("/officials/units/00070/follow-up.csv").close()  # warm
+    Path("/proc/self/clear_refs").write_text("5")
+    before = _status("VmRSS")
+    began = time.perf_counter()
+    reply = client.get("/officials/units/00070/follow-up.csv", buffered=False)
+    assert reply.status_code == 200, reply.status_code
+    lines = size = 0
+    for chunk in reply.response:
+        size += len(chunk)
+        lines += chunk.count(b"\n")
+    reply.close()
+    out["followup_ms"] = (time.perf_counter() - began) * 1000
+    out["followup_growth_mb"] = (_status("VmHWM") - before) / 1024
+    out["followup_lines"], out["followup_bytes"], out["followup_moved"] = lines, size, moved.rowcount
     return out
 
 
@@ -236,16 +291,28 @@ def report(results: list[dict[str, Any]]) -> None:
         print(f"  national XLSX export: {r['xlsx_ms']:.1f} ms ({r['xlsx_bytes']:,} bytes)")
         print(f"  learner-list CSV, {r['csv_rows']:,} rows streamed: {r['csv_ms']:.0f} ms, {r['csv_bytes']:,} "
               f"bytes, memory growth {r['csv_growth_mb']:.1f} MB")
+        print("  whole request, dashboard page (ms): "
+              + ", ".join(f"{name} {r['requests'][name]:.1f}" for name in PAGES))
+        print(f"  follow-up CSV of 00070 (after moving {r['followup_moved']:,} accounts in): "
+              f"{r['followup_lines']:,} lines, {r['followup_bytes']:,} bytes, {r['followup_ms']:.0f} ms, "
+              f"memory growth {r['followup_growth_mb']:.1f} MB")
     print(f"\nAims at {last['people']:,} people (against {first['people']:,}):")
     for name in PAGES:
         t, t0 = last["pages"][name], first["pages"][name]
         ratio, live = t / t0, last["live"][name] / t
-        print(f"  {name:10} {t:6.1f} ms < 50 ms {verdict(t < 50)}; ×{ratio:.2f} of {first['people']:,} ≤ 1.2 "
+        print(f"  {name:10} reads {t:6.1f} ms < 50 ms {verdict(t < 50)}; ×{ratio:.2f} of {first['people']:,} ≤ 1.2 "
               f"{verdict(ratio <= 1.2)}; live {live:.0f}× ≥ 100× {verdict(live >= 100)}")
+    for name in PAGES:
+        t, t0 = last["requests"][name], first["requests"][name]
+        live = last["live"][name] / t
+        print(f"  {name:10} whole request {t:6.1f} ms < 50 ms {verdict(t < 50)}; ×{t / t0:.2f} of "
+              f"{first['people']:,} ≤ 1.2 {verdict(t / t0 <= 1.2)}; live {live:.0f}× ≥ 100× {verdict(live >= 100)}")
     x, x0 = last["xlsx_ms"], first["xlsx_ms"]
     print(f"  national XLSX {x:.1f} ms (×{x / x0:.2f})")
     print(f"  learner-list CSV memory growth {last['csv_growth_mb']:.1f} MB < 50 MB "
           f"{verdict(last['csv_growth_mb'] < 50)}")
+    print(f"  commune follow-up CSV ({last['followup_lines']:,} lines) memory growth "
+          f"{last['followup_growth_mb']:.1f} MB < 50 MB {verdict(last['followup_growth_mb'] < 50)}")
 
 
 def main() -> int:
@@ -269,7 +336,7 @@ def main() -> int:
                             text=True).stdout.strip()
     print(f"bench/reports.py at {commit}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores, "
           f"load average {os.getloadavg()[0]:.1f}; sizes {sizes}", flush=True)
-    for step in (("db", "upgrade"), ("import",), ("reports", "demo")):
+    for step in (("db", "upgrade"), ("import",), ("reports", "demo"), ("officials", "demo")):
         seconds, _ = lms(*step)
         print(f"lms {' '.join(step)}: {seconds:.1f} s", flush=True)
     from sqlalchemy import create_engine, text

@@ -128,32 +128,40 @@ def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return work
 
 
-def compile_demo(root: Path, draw_all: bool = False) -> list[CompiledCourse]:
-    """Compile a private copy of the demo content (edits elsewhere in the tree cannot race with a run);
-    `draw_all`: every quiz draws its whole pool."""
+def load_demo(root: Path, draw_all: bool = False) -> content.CheckResult:
+    """Compile a private copy of the demo content, courses, quizzes and programs (edits elsewhere in the tree
+    cannot race with a run); `draw_all`: every quiz draws its whole pool."""
     shutil.copytree(REPO / "courses", root / "courses")
     shutil.copytree(REPO / "quizzes", root / "quizzes")
+    shutil.copytree(REPO / "programs", root / "programs")
     if draw_all:
         for quiz in (root / "quizzes").glob("*.md"):
             text = quiz.read_text(encoding="utf-8")
             quiz.write_text(re.sub(r"(?m)^draw:.*\n", "", text, count=1), encoding="utf-8")
     result = content.load(root)
     assert not result.problems, result.problems
-    return result.courses
+    return result
 
 
 @pytest.fixture(scope="session")
-def demo_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
-    """The demo courses compiled once per run (rendering them takes a noticeable fraction of a second).
-    Session-scoped: the compiled courses are immutable values that publishing only reads."""
-    return compile_demo(tmp_path_factory.mktemp("demo"))
+def demo_load(tmp_path_factory: pytest.TempPathFactory) -> content.CheckResult:
+    """The demo content (courses and programs) compiled once per run: the one place tests compile it
+    (rendering takes a noticeable fraction of a second). Session-scoped: the compiled courses and programs
+    are immutable values that publishing only reads."""
+    return load_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def demo_content(demo_load: content.CheckResult) -> list[CompiledCourse]:
+    """The demo courses of `demo_load`."""
+    return demo_load.courses
 
 
 @pytest.fixture(scope="session")
 def whole_pool_content(tmp_path_factory: pytest.TempPathFactory) -> list[CompiledCourse]:
     """The demo courses with quizzes that draw their whole pool: every question, of every kind, in each
     attempt, so tests that need a given kind of question do not depend on the random draw."""
-    return compile_demo(tmp_path_factory.mktemp("whole-pool"), draw_all=True)
+    return load_demo(tmp_path_factory.mktemp("whole-pool"), draw_all=True).courses
 
 
 @pytest.fixture

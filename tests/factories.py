@@ -6,12 +6,16 @@ so every test can use them.
 - `make_user(session, email=...)`: an account registered by the accounts service with PASSWORD (a password
   the zxcvbn policy accepts), committed; `password=None` gives an account that cannot log in and skips the
   deliberately slow password hash.
+- `account(session, email, name=, group=, province=, commune=, when=)`: an account row (no password, no
+  commit) at a given place and moment, with its registration fact, for the reporting tests that build
+  populations by the hundred.
 - `verify_identity(user, number, level)`: the account verified as the person with this ID number through the
   identity service (`identity.link`, what the VNeID callback calls), flushed in the user's session. Tests
   that need the real VNeID flow (stub pages, callback) use `Vneid` in tests/web/identity.py instead.
 - `person(serial, level=2, verified=True)`: a committed learner verified as fictional person `serial`.
 - `publish(session, compiled, when)`: compiled courses published by the publishing service, committed; the
-  courses by slug. The demo content is compiled once per run by the `demo_content` fixture (tests/conftest.py).
+  courses by slug. The demo content is compiled once per run by the `demo_load` fixture (tests/conftest.py;
+  `demo_content` is its courses).
 - `complete(session, user, course)`: the course recorded as completed (what learning.update_completion stamps).
 """
 from __future__ import annotations
@@ -28,7 +32,7 @@ from lms.domain import idnumber
 from lms.domain.content import CompiledCourse
 from lms.domain.verified_identity import VerifiedIdentity
 from lms.models import Course, Enrolment, User
-from lms.services import accounts, certificates, identity, publishing
+from lms.services import accounts, certificates, facts, identity, publishing
 
 REPO = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=timezone.utc)
@@ -63,6 +67,18 @@ def make_user(session: Session, email: str | None = "an@example.vn", *, name: st
             commune_code="00070"), when)
     user.role = role
     session.commit()
+    return user
+
+
+def account(session: Session, email: str | None, *, name: str = "Nguyễn Văn An", group: int = 3,
+            province: str = "01", commune: str | None = "00070", when: datetime = NOW) -> User:
+    """An account row as accounts.register makes it, without the slow password hash (no password matches
+    "!"), flushed, with its registration fact; not committed."""
+    user = User(full_name=name, email=email, password_hash="!", target_group=group, province_code=province,
+                commune_code=commune, created_at=when)
+    session.add(user)
+    session.flush()
+    facts.registered(session, user, when)
     return user
 
 

@@ -218,21 +218,25 @@ def prepare(session: Session, user: User, course: Course, now: datetime, setting
 def issue_if_eligible(session: Session, user: User, course: Course, now: datetime, settings: Settings, *,
                       draw: Callable[[int], str] = certs.new_number,
                       completed_at: datetime | None = None,
-                      prepared: Prepared | None = None) -> Certificate | None:
+                      prepared: Prepared | None = None,
+                      with_facts: list[facts.Fact] | None = None) -> Certificate | None:
     """The person's certificate for `course`, issued now if they completed it and are verified at the required
     level; None otherwise. Exactly once per person and course, even when requests race: the unique
     (person_hash, course_id) constraint decides, and the loser returns the winner's certificate. `draw` makes
     a fresh number for a year (a number already taken is simply drawn again). `completed_at`: the enrolment's
     completion when the caller has just read or stamped it (saves reading it again). `prepared`: the
-    certificate `prepare` made for this issue; it is inserted as it is while its course version and signing
-    key are still the current ones, and otherwise (or if its number or status index was taken meanwhile) a
-    new one is drawn and signed here."""
+    certificate `prepare` made for this issue (having checked then that none was issued); it is inserted as
+    it is while its course version and signing key are still the current ones, and otherwise (or if its
+    number or status index was taken meanwhile) a new one is drawn and signed here. `with_facts`: reporting
+    facts of the same event (the completion that earned the certificate), recorded with the certificate's
+    and then removed from the list; left in it when no certificate is issued now."""
     if not eligible_person(user, settings) or course.published is None:
         return None
     person_hash = str(user.person_hash)
-    found = _existing(session, person_hash, course.id)
-    if found is not None:
-        return found
+    if prepared is None:
+        found = _existing(session, person_hash, course.id)
+        if found is not None:
+            return found
     completed = completed_at or session.scalar(select(Enrolment.completed_at).where(
         Enrolment.user_id == user.id, Enrolment.course_id == course.id))
     if completed is None:
@@ -243,18 +247,29 @@ def issue_if_eligible(session: Session, user: User, course: Course, now: datetim
         inserted = _insert(session, prepared.certificate, person_hash, course.id)
         if inserted is not None:
             if inserted is prepared.certificate:
-                facts.certified(session, user, course.id, now)
+                _certified(session, user, course.id, now, with_facts)
             return inserted
+    elif prepared is not None:  # prepared under another version or key: it was not inserted; look again
+        found = _existing(session, person_hash, course.id)
+        if found is not None:
+            return found
     for _ in range(_NUMBER_TRIES):
         cert = _build(user, course, version, now, settings, key_row, key, draw(now.year),
                       draw_status_index(session))
         inserted = _insert(session, cert, person_hash, course.id)
         if inserted is not None:
             if inserted is cert:
-                facts.certified(session, user, course.id, now)
+                _certified(session, user, course.id, now, with_facts)
             return inserted
         # otherwise the random number or status index was taken: draw another
     raise RuntimeError("could not draw a free certificate number")
+
+
+def _certified(session: Session, user: User, course_id: int, now: datetime,
+               with_facts: list[facts.Fact] | None) -> None:
+    facts.certified(session, user, course_id, now, with_facts or ())
+    if with_facts:
+        with_facts.clear()
 
 
 def _insert(session: Session, cert: Certificate, person_hash: str, course_id: int) -> Certificate | None:

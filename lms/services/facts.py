@@ -89,19 +89,32 @@ def _units(place: Place) -> list[str]:
     return codes
 
 
-def _record(session: Session, user_id: int, now: datetime, facts: list[tuple[Place, str, int, dict[str, int]]]) -> None:
-    """Append `facts` (place, program, course id, deltas) to the ledger and add them to the summary rows."""
-    facts = [f for f in facts if any(f[3].values())]
-    if not facts:
+Fact = tuple["Place", str, int, dict[str, int]]
+
+_LEDGER = ReportFact.__table__
+
+
+def _record(session: Session, user_id: int, now: datetime, facts: list[Fact]) -> None:
+    """Append `facts` (place, program, course id, deltas) to the ledger and add them to the summary rows.
+    Facts of one event with the same place, program and course make one ledger row (e.g. a course completed
+    and its certificate issued); both statements are Core statements built once, run with many parameter
+    sets (the ORM's bulk insert cost more than the SQL)."""
+    merged: dict[tuple[Place, str, int], dict[str, int]] = {}
+    for place, program, course_id, deltas in facts:
+        row = merged.setdefault((place, program, course_id), dict.fromkeys(MEASURES, 0))
+        for m, d in deltas.items():
+            row[m] += d
+    merged = {key: deltas for key, deltas in merged.items() if any(deltas.values())}
+    if not merged:
         return
     period = period_of(now)
-    session.execute(insert(ReportFact), [
+    session.execute(_LEDGER.insert(), [
         {"at": now, "period": period, "user_id": user_id, "province_code": place.province_code,
          "commune_code": place.commune_code, "target_group": place.target_group, "program": program,
-         "course_id": course_id, **{m: deltas.get(m, 0) for m in MEASURES}}
-        for place, program, course_id, deltas in facts])
+         "course_id": course_id, **deltas}
+        for (place, program, course_id), deltas in merged.items()])
     rows: dict[tuple[str, int, str, int], dict[str, int]] = defaultdict(lambda: dict.fromkeys(MEASURES, 0))
-    for place, program, course_id, deltas in facts:
+    for (place, program, course_id), deltas in merged.items():
         for code in _units(place):
             row = rows[(code, place.target_group, program, course_id)]
             for m, d in deltas.items():
@@ -113,6 +126,11 @@ def _record(session: Session, user_id: int, now: datetime, facts: list[tuple[Pla
         session.execute(_upsert_statement(session.get_bind().dialect.name), values)
 
 
+def record(session: Session, user_id: int, now: datetime, facts: list[Fact]) -> None:
+    """Record facts an event collected (e.g. `completion_fact`) and did not hand to `certified`."""
+    _record(session, user_id, now, facts)
+
+
 _UPSERTS: dict[str, Any] = {}
 
 
@@ -121,8 +139,8 @@ def _upsert_statement(dialect: str) -> Any:
     with the rows inlined as VALUES would be compiled again for every event."""
     found = _UPSERTS.get(dialect)
     if found is None:
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ReportSummary)
         table = ReportSummary.__table__
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         found = _UPSERTS[dialect] = ins.on_conflict_do_update(
             index_elements=["unit_code", "period", "target_group", "program", "course_id"],
             set_={**{m: table.c[m] + ins.excluded[m] for m in MEASURES}, "changed_at": ins.excluded.changed_at})
@@ -210,7 +228,7 @@ def _judge(session: Session, user: User, standing: _Standing, now: datetime) -> 
 
 
 def _apply(session: Session, user: User, row: ReportPerson, new: _Standing, now: datetime,
-           extra: Iterable[tuple[Place, str, int, dict[str, int]]] = ()) -> None:
+           extra: Iterable[Fact] = ()) -> None:
     old = _standing(row)
     place = Place(row.province_code, row.commune_code, row.target_group)
     facts = [(place, "", 0, _delta(old.funnel(), new.funnel())), *extra]
@@ -249,19 +267,24 @@ def enrolled(session: Session, user: User, course_id: int, now: datetime) -> Non
     _apply(session, user, row, new, now, [(place, "", course_id, {"enrolled": 1})])
 
 
+def completion_fact(user: User, course_id: int) -> Fact:
+    """The fact of an enrolment stamped complete: the course's completed count, at the person's place (the
+    funnel does not move: only a certificate counts as completion)."""
+    return (_place(user), "", course_id, {"course_completed": 1})
+
+
 def completed(session: Session, user: User, course_id: int, now: datetime) -> None:
-    """The enrolment was stamped complete (once): the course's completed count, at the person's place. The
-    funnel does not move (only a certificate counts as completion), so the person's row is not read: two
-    statements."""
-    _record(session, user.id, now, [(_place(user), "", course_id, {"course_completed": 1})])
+    """The enrolment was stamped complete (once). The person's row is not read: two statements."""
+    _record(session, user.id, now, [completion_fact(user, course_id)])
 
 
-def certified(session: Session, user: User, course_id: int, now: datetime) -> None:
-    """A certificate was issued to the person."""
+def certified(session: Session, user: User, course_id: int, now: datetime, extra: Iterable[Fact] = ()) -> None:
+    """A certificate was issued to the person. `extra`: facts of the same event recorded with it in the same
+    two statements (the completion that earned it)."""
     row = _person(session, user, now)
     place = Place(row.province_code, row.commune_code, row.target_group)
     _apply(session, user, row, _judge(session, user, _standing(row), now), now,
-           [(place, "", course_id, {"certified": 1})])
+           [*extra, (place, "", course_id, {"certified": 1})])
 
 
 def revoked(session: Session, user: User, course_id: int, now: datetime) -> None:

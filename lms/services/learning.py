@@ -94,6 +94,12 @@ _DONE_AND_PASSED = union_all(
         QuizAttempt.passed.is_(True)))
 _ENROLMENT = select(Enrolment).where(Enrolment.user_id == bindparam("user_id"),
                                      Enrolment.course_id == bindparam("course_id"))
+# Stamps the enrolment complete once (update_completion puts the value on an Enrolment already loaded).
+_STAMP_COMPLETION = (update(Enrolment)
+                     .where(Enrolment.user_id == bindparam("b_user"), Enrolment.course_id == bindparam("b_course"),
+                            Enrolment.completed_at.is_(None))
+                     .values(completed_at=bindparam("b_at"))
+                     .execution_options(synchronize_session=False))
 _QUESTIONS = select(Question).where(Question.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -147,22 +153,33 @@ def update_completion(session: Session, user: User, course: Course, now: datetim
     """Stamp the enrolment complete the first time the rule holds; returns whether the course is complete.
     With `certify` (the certificate settings), a complete course also gets its certificate when the person
     is eligible (certificates.issue_if_eligible: verified at the required level, once per person);
-    `prepared` is that certificate drawn and signed beforehand (grade_attempt)."""
+    `prepared` is that certificate drawn and signed beforehand (grade_attempt). The completion and the
+    certificate it earns are recorded for the reports as one event (facts.certified)."""
     if not course_progress(session, user, course).complete:
         return False
-    enrolment = enrol(session, user, course, now)
-    if enrolment.completed_at is None:
-        stamped = session.execute(update(Enrolment).where(Enrolment.id == enrolment.id,
-                                                          Enrolment.completed_at.is_(None))
-                                  .values(completed_at=now).execution_options(synchronize_session=False))
-        if stamped.rowcount == 1:  # what the row now holds, without reading it back
-            set_committed_value(enrolment, "completed_at", now.astimezone(timezone.utc))
-            facts.completed(session, user, course.id, now)
-        else:  # a concurrent request stamped it first
+    pending: list[facts.Fact] = []
+    # Stamp the enrolment in one statement when it exists and is not complete yet (the usual case: the
+    # learner enrolled when they started); otherwise read or make it, and stamp it as before.
+    stamped = session.execute(_STAMP_COMPLETION, {"b_at": now, "b_user": user.id, "b_course": course.id})
+    if stamped.rowcount == 1:
+        completed_at: datetime | None = now.astimezone(timezone.utc)
+        for loaded in list(session.identity_map.values()):  # an Enrolment already loaded now holds this value
+            if isinstance(loaded, Enrolment) and loaded.user_id == user.id and loaded.course_id == course.id:
+                set_committed_value(loaded, "completed_at", completed_at)
+        pending.append(facts.completion_fact(user, course.id))
+    else:
+        enrolment = enrol(session, user, course, now)
+        if enrolment.completed_at is None:
+            again = session.execute(_STAMP_COMPLETION, {"b_at": now, "b_user": user.id, "b_course": course.id})
+            if again.rowcount == 1:
+                pending.append(facts.completion_fact(user, course.id))
             session.refresh(enrolment)
+        completed_at = enrolment.completed_at
     if certify is not None:
-        certificates.issue_if_eligible(session, user, course, now, certify, completed_at=enrolment.completed_at,
-                                       prepared=prepared)
+        certificates.issue_if_eligible(session, user, course, now, certify, completed_at=completed_at,
+                                       prepared=prepared, with_facts=pending)
+    if pending:
+        facts.record(session, user.id, now, pending)
     return True
 
 

@@ -21,9 +21,8 @@ def at(y: int, m: int, d: int = 1) -> datetime:
     return datetime(y, m, d, 9, 0, tzinfo=timezone.utc)
 
 
-def publish_demo(session: Session, root: Path) -> dict[str, Course]:
-    result = content.load(root)
-    assert result.problems == []
+def publish_demo(session: Session, result: content.CheckResult) -> dict[str, Course]:
+    """Publish the demo courses and programs compiled once per run (the `demo_load` fixture)."""
     publishing.publish(session, result.courses, at(2025, 7, 1))
     publishing.publish_programs(session, result.programs, set(), at(2025, 7, 1))
     session.commit()
@@ -32,12 +31,8 @@ def publish_demo(session: Session, root: Path) -> dict[str, Course]:
 
 def register(session: Session, name: str, province: str, commune: str | None, group: int, when: datetime) -> User:
     """An account as accounts.register makes it (without the slow password hash), with its registration fact."""
-    user = User(full_name=name, email=f"{name}@example.vn", password_hash="!", target_group=group,
-                province_code=province, commune_code=commune, created_at=when)
-    session.add(user)
-    session.flush()
-    facts.registered(session, user, when)
-    return user
+    return factories.account(session, f"{name}@example.vn", name=name, group=group, province=province,
+                             commune=commune, when=when)
 
 
 def verify(session: Session, user: User, serial: int, when: datetime, level: int = 2,

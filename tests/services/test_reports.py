@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from lms.domain import content
 from lms.models import Certificate, ReportFact, ReportPerson, ReportPopulation, ReportSummary, ReportTarget
 from lms.services import accounts, certificates, facts, reports, units
 from lms.services.identity import IdentityRefused
@@ -29,8 +30,8 @@ def by_group(rows: list[reports.Figures]) -> dict[int, reports.Figures]:
 
 
 @pytest.fixture
-def population(session: Session, content_root: Path, settings: certificates.Settings) -> Session:
-    courses = publish_demo(session, content_root)
+def population(session: Session, demo_load: content.CheckResult, settings: certificates.Settings) -> Session:
+    courses = publish_demo(session, demo_load)
     scam, vneid = courses[SCAM], courses[VNEID]
     # An: verified, both courses, achieved in Q3 at X; moves to Y in Q4.
     an = register(session, "an", HN, X, 3, at(2025, 7, 2))

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from lms.domain import content
 from lms.domain import achievement
 from lms.models import Certificate, Course
 from lms.services import accounts, certificates, facts, reports, units
@@ -83,13 +84,13 @@ def _brute(people: list[Person], merged: dict[str, tuple[str, date]],
                  ("register", "00277", 3), ("verify", 1, 2, 1), ("enrol", 1, VNEID)])
 @example(events=[("register", "00004", 1), ("verify", 0, 2, 1), ("complete", 0, SCAM), ("complete", 0, VNEID)])
 def test_summary_equals_recount_and_brute_force(events: list[tuple], engine: Engine, tmp_path: Path,
-                                                content_root: Path) -> None:
+                                                demo_load: content.CheckResult) -> None:
     _empty_tables(engine)
     if _units_changed(engine):
         _load_units(engine)
     settings = certificates.Settings(base_url="https://x.example.vn", keys_dir=tmp_path / "keys")
     with Session(engine, expire_on_commit=False) as s:
-        courses = publish_demo(s, content_root)
+        courses = publish_demo(s, demo_load)
         requirements = {(g, y): facts.requirement(s, g, y) for g in (1, 2, 3, 4) for y in (2025, 2026)}
         assert requirements[(3, 2025)] is not None
         people: list[Person] = []

@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from lms.domain import content
 from lms.models import AuditEvent, ReportPopulation, ReportTarget, Unit, User
 from lms.services import certificates
 from tests.conftest import Auth
@@ -31,8 +32,8 @@ UNIT = f"/officials/units/{HANOI}"
 
 
 @pytest.fixture
-def population(session: Session, content_root: Path, settings: certificates.Settings) -> Session:
-    courses = publish_demo(session, content_root)
+def population(session: Session, demo_load: content.CheckResult, settings: certificates.Settings) -> Session:
+    courses = publish_demo(session, demo_load)
     scam, vneid = courses[SCAM], courses[VNEID]
     # Hoàn Kiếm, adults: An achieved; Châu verified with one of the two courses; Bình never verified.
     an = register(session, "an", HANOI, HOAN_KIEM, 3, at(2025, 7, 2))
