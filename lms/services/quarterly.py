@@ -121,15 +121,18 @@ def as_file(report: QuarterlyReport) -> dict[str, Any]:
 
 # --- what the officials' pages read ------------------------------------------------------------------------
 
-def figures_to_freeze(session: Session, unit: Unit, quarter: Quarter) -> list[dict[str, Any]]:
+def figures_to_freeze(session: Session, unit: Unit, quarter: Quarter,
+                      read: tuple[int, list[reports.Figures]] | None = None) -> list[dict[str, Any]]:
     """The unit's figures per target group as the reporting service gives them now for `quarter`, in the
     form a report freezes (whole numbers only: the rate is not frozen, its counts are). The closing page shows
-    exactly these rows, and `close` is given them."""
+    exactly these rows, and `close` is given them. `read`: (period, figures) the caller has just read with
+    reports.figures and no filter, used when it is this quarter's."""
     period = quarter.year * 10 + quarter.number
+    found = read[1] if read is not None and read[0] == period else reports.figures(session, unit.code, period)
     return [{"group": f.group, "registered": f.registered, "verified": f.verified, "started": f.started,
              "completed": f.completed, "achieved": f.achieved, "population": f.population,
              "population_source": f.population_source, "target_percent": f.target}
-            for f in reports.figures(session, unit.code, period)]
+            for f in found]
 
 
 @dataclass(frozen=True)

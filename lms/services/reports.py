@@ -41,6 +41,11 @@ class Figures:
     gap: float | None  # target − rate, in percentage points (positive: below target)
 
 
+def _unit(session: Session, unit: Unit | str) -> Unit:
+    """A unit given as itself (already loaded by the caller) or by its code."""
+    return unit if isinstance(unit, Unit) else units.by_code(session, unit)
+
+
 def _day_before(period: int) -> date:
     return (period_end(period) - timedelta(days=1)).date()
 
@@ -155,31 +160,40 @@ def _collect(session: Session, unit_codes: dict[str, Unit], period: int, group: 
     return out, latest
 
 
-def figures(session: Session, unit_code: str, period: int, *, group: int | None = None,
+def figures(session: Session, unit_code: Unit | str, period: int, *, group: int | None = None,
             program: str | None = None) -> list[Figures]:
     """The unit's figures per group as of the end of `period` (year * 10 + quarter)."""
-    unit = units.by_code(session, unit_code)
-    return _collect(session, {unit.code: unit}, period, group, program)[0]
+    return figures_as_of(session, unit_code, period, group=group, program=program)[0]
 
 
-def children(session: Session, unit_code: str, period: int, *, group: int | None = None,
-             program: str | None = None) -> list[Figures]:
+def figures_as_of(session: Session, unit_code: Unit | str, period: int, *, group: int | None = None,
+                  program: str | None = None) -> tuple[list[Figures], datetime | None]:
+    """`figures`, and when the summary rows they were read from last changed (as `as_of` for the same
+    group), from the same statements. The unit may be given as a loaded `Unit` (one statement fewer)."""
+    unit = _unit(session, unit_code)
+    return _collect(session, {unit.code: unit}, period, group, program)
+
+
+def children(session: Session, unit_code: Unit | str, period: int, *, group: int | None = None,
+             program: str | None = None, kids: Sequence[Unit] | None = None) -> list[Figures]:
     """The figures of each unit directly under `unit_code` in force at the quarter's end, best rate first
-    (no rate last), then by code."""
-    unit = units.by_code(session, unit_code)
-    on = _day_before(period)
-    kids = {u.code: u for u in session.scalars(select(Unit).where(Unit.parent_id == unit.id, *units.in_force(on)))}
-    rows, _ = _collect(session, kids, period, group, program)
+    (no rate last), then by code. `kids`: those units, when the caller has read them (`child_units`)."""
+    if kids is None:
+        kids = child_units(session, unit_code, period)
+    kids = {u.code: u for u in kids}
+    rows, _ = _collect(session, kids, period, group, program)  # type: ignore[arg-type]
     return sorted(rows, key=lambda f: (f.rate is None, -(f.rate or 0), f.unit_code, f.group))
 
 
-def trend(session: Session, unit_code: str, groups: Iterable[int], periods: Sequence[int]) -> dict[int, list[Figures]]:
+def trend(session: Session, unit_code: Unit | str, groups: Iterable[int], periods: Sequence[int], *,
+          program: str | None = None) -> dict[int, list[Figures]]:
     """{period: the unit's figures for `groups`} for each of `periods`: what `figures` gives for each, in a
     few statements whatever the number of periods (one read of the summary rows of every period up to the
     last, summed up to each; targets, populations and programs once per year; merges folded per period, and
-    only looked up when the tree has any)."""
-    wanted = set(groups)
-    unit = units.by_code(session, unit_code)
+    only looked up when the tree has any). `program`: achievement under that program instead of the one
+    that applies to each group."""
+    wanted, asked = set(groups), program
+    unit = _unit(session, unit_code)
     periods = list(periods)
     if not periods or not wanted:
         return {p: [] for p in periods}
@@ -213,7 +227,7 @@ def trend(session: Session, unit_code: str, groups: Iterable[int], periods: Sequ
         result = []
         for g in sorted(seen & wanted):
             counts = sums.get((g, ""), dict.fromkeys(MEASURES, 0))
-            chosen = applying.get(g)
+            chosen = asked if asked is not None else applying.get(g)
             achieved = sums.get((g, chosen), {}).get("achieved", 0) if chosen else 0
             result.append(_figures(unit.code, g, chosen, counts, achieved, pops.get(g), targets.get((unit.code, g))))
         out[period] = result
@@ -250,9 +264,9 @@ def course_figures(session: Session, unit_codes: Sequence[str], period: int, cou
     return out
 
 
-def child_units(session: Session, unit_code: str, period: int) -> list[Unit]:
+def child_units(session: Session, unit_code: Unit | str, period: int) -> list[Unit]:
     """The units directly under `unit_code` in force at the quarter's end, by code."""
-    unit = units.by_code(session, unit_code)
+    unit = _unit(session, unit_code)
     return list(session.scalars(select(Unit).where(Unit.parent_id == unit.id, *units.in_force(_day_before(period)))
                                 .order_by(Unit.code)))
 

@@ -74,6 +74,8 @@ def register(app: Flask) -> None:
 
     from .helpers import template_globals
     app.context_processor(template_globals)
+    from .table_html import data_table
+    app.jinja_env.globals["render_data_table"] = data_table
 
     hsts = str(app.config.get("PUBLIC_URL") or "").lower().startswith("https://")
 

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from flask import render_template, request
+from flask import g, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -110,7 +110,7 @@ def parse_filters(args: Mapping[str, Any], extra: Iterable[str] = ()) -> Filters
         if raw not in codes:
             raise BadFilter(_("There is no target group “%(value)s”.", value=raw[:20]))
         group = int(raw)
-    programs, courses = reports.filter_choices(db.session)
+    programs, courses = _filter_choices()
     program = str(args.get("program", "")).strip() or None
     if program is not None and program not in programs:
         raise BadFilter(_("There is no programme “%(value)s”.", value=program[:60]))
@@ -134,7 +134,11 @@ def _style() -> Any:
 
 
 def group_name(code: int) -> str:
-    return framework().target_group(code).name(str(get_locale()))
+    names = g.get("_group_names")
+    if names is None:  # once per request: the tables name a group on every row
+        locale = str(get_locale())
+        names = g._group_names = {int(t.code): t.name(locale) for t in framework().target_groups}
+    return names.get(code) or framework().target_group(code).name(str(get_locale()))
 
 
 def quarter_label(quarter: Quarter) -> str:
@@ -145,9 +149,20 @@ def _moment(value: datetime) -> str:
     return value.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")
 
 
-def as_of(unit: Unit, filters: Filters) -> tuple[datetime, str]:
+_UNREAD = object()
+
+
+def _filter_choices() -> tuple[list[str], list[reports.CourseChoice]]:
+    """reports.filter_choices, read once per request (the filters' parsing and the form both need it)."""
+    found = g.get("_filter_choices")
+    if found is None:
+        found = g._filter_choices = reports.filter_choices(db.session)
+    return found  # type: ignore[no-any-return]
+
+
+def as_of(unit: Unit, filters: Filters, changed: Any = _UNREAD) -> tuple[datetime, str]:
     """The moment the figures hold (the quarter's end, or now while it runs) and how it reads, with the last
-    change of the summary rows read (reports.as_of)."""
+    change of the summary rows read (`changed`, when the caller read the figures; else reports.as_of)."""
     moment = min(now(), filters.quarter.end.astimezone(timezone.utc))
     if moment >= filters.quarter.end:
         text = _("Figures as of the end of %(quarter)s (%(day)s).", quarter=quarter_label(filters.quarter),
@@ -155,7 +170,8 @@ def as_of(unit: Unit, filters: Filters) -> tuple[datetime, str]:
     else:
         text = _("Figures as of %(moment)s (Vietnam time), %(quarter)s not yet ended.", moment=_moment(moment),
                  quarter=quarter_label(filters.quarter))
-    changed = reports.as_of(db.session, unit.code, filters.period)
+    if changed is _UNREAD:
+        changed = reports.as_of(db.session, unit.code, filters.period)
     if changed is not None:
         text += " " + _("Last change: %(moment)s.", moment=_moment(changed))
     return moment, text
@@ -178,11 +194,14 @@ def _rate(achieved: int, population: int | None, registered: int) -> Decimal | N
 
 
 def _status(rate: Decimal | None, target: int | None) -> str:
+    words = g.get("_status_words")
+    if words is None:  # translated once per request: a ranked table asks for hundreds of statuses
+        words = g._status_words = (_("No target"), _("No rate"), _("Target met"), _("Below target"))
     if target is None:
-        return _("No target")
+        return words[0]
     if rate is None:
-        return _("No rate")
-    return _("Target met") if rate >= target else _("Below target")
+        return words[1]
+    return words[2] if rate >= target else words[3]
 
 
 # --- the tables ------------------------------------------------------------------------------------------
@@ -197,6 +216,7 @@ class Dashboard:
     children: Table | None
     chart: charts.Chart | None
     child_units: list[Unit]
+    unfiltered: tuple[int, list[reports.Figures]] | None = None  # (period, figures) when no filter narrowed them
 
     def table(self, name: str) -> Table | None:
         if name == "trend":
@@ -264,9 +284,15 @@ COURSE_COUNTS = ("enrolled", "completed", "certified")
 def build(unit: Unit, filters: Filters) -> Dashboard:
     """Every table of the dashboard, from the reading service only."""
     session = db.session
-    moment, text = as_of(unit, filters)
+    figures: list[reports.Figures] = []
+    if filters.course is None:
+        figures, changed = reports.figures_as_of(session, unit, filters.period, group=filters.group,
+                                                 program=filters.program)
+        moment, text = as_of(unit, filters, changed)
+    else:
+        moment, text = as_of(unit, filters)
     lines = filter_lines(unit, filters)
-    kids = reports.child_units(session, unit.code, filters.period)
+    kids = reports.child_units(session, unit, filters.period)
     names = {k.code: k.name for k in kids}
     notes = (_("Rate = achieved ÷ target population; where no population is known, ÷ registered people, "
                "marked “÷ registered”. Gap = target − rate, in percentage points."),)
@@ -295,23 +321,27 @@ def build(unit: Unit, filters: Filters) -> Dashboard:
                               ranked, lines)
         return Dashboard(unit, filters, moment, text, groups, children, None, kids)
 
-    figures = reports.figures(session, unit.code, filters.period, group=filters.group, program=filters.program)
     rows = [_program_row(group_name(f.group), f) for f in figures]
     totals = _sum_rows(_("All groups"), rows, COUNTS) if len(rows) > 1 else None
     groups = _table(_("%(unit)s: figures by target group", unit=unit.name), moment, text,
                     _program_columns(group_label, True), rows, lines, totals, notes)
     children = None
     if kids:
-        found = reports.children(session, unit.code, filters.period, group=filters.group, program=filters.program)
+        found = reports.children(session, unit, filters.period, group=filters.group, program=filters.program,
+                                 kids=kids)
         if filters.group is not None:
             by_code = {f.unit_code: f for f in found}
             child_rows = [_program_row(k.name, by_code.get(k.code)) for k in kids]
         else:
             child_rows = []
+            of_unit: dict[str, list[reports.Figures]] = {}
+            for f in found:
+                of_unit.setdefault(f.unit_code, []).append(f)
+            below_target = _("Below target")
             for k in kids:
-                mine = [_program_row(k.name, f) for f in found if f.unit_code == k.code]
+                mine = [_program_row(k.name, f) for f in of_unit.get(k.code, ())]
                 row = _sum_rows(k.name, mine, COUNTS) if mine else _program_row(k.name, None)
-                below = sum(1 for r in mine if r["status"] == _("Below target"))
+                below = sum(1 for r in mine if r["status"] == below_target)
                 targets = sum(1 for r in mine if r["target"] is not None)
                 row["status"] = (_("No target") if not targets else
                                  _("Below target in %(below)d of %(groups)d groups", below=below, groups=targets)
@@ -325,7 +355,8 @@ def build(unit: Unit, filters: Filters) -> Dashboard:
                           [columns[0], Column("rank", _("Rank"), Kind.INTEGER), *columns[1:]], ranked, lines,
                           notes=notes)
     chart = _trend(unit, filters, moment, text)
-    return Dashboard(unit, filters, moment, text, groups, children, chart, kids)
+    unfiltered = (filters.period, figures) if filters.group is None and filters.program is None else None
+    return Dashboard(unit, filters, moment, text, groups, children, chart, kids, unfiltered)
 
 
 def _ranked(rows: list[dict[str, Any]], rate: Any) -> list[dict[str, Any]]:
@@ -344,9 +375,11 @@ def _trend(unit: Unit, filters: Filters, moment: datetime, text: str) -> charts.
     while len(quarters) < TREND_QUARTERS and quarters[-1] > FIRST_QUARTER:
         quarters.append(quarters[-1].previous)
     quarters.reverse()
-    per = [reports.figures(db.session, unit.code, q.year * 10 + q.number, group=filters.group,
-                           program=filters.program) for q in quarters]
-    group_codes = sorted({f.group for rows in per for f in rows})
+    periods = [q.year * 10 + q.number for q in quarters]
+    wanted = [filters.group] if filters.group is not None else [int(g.code) for g in framework().target_groups]
+    found = reports.trend(db.session, unit, wanted, periods, program=filters.program)
+    per = [found[p] for p in periods]
+    group_codes = sorted({f.group for rows in per for f in rows} | set(wanted if filters.group is not None else ()))
     series = [charts.Series(group_name(g), tuple(
         next((_rate(f.achieved, f.population, f.registered) for f in rows if f.group == g), None) for rows in per))
         for g in group_codes]
@@ -367,7 +400,7 @@ def _trend(unit: Unit, filters: Filters, moment: datetime, text: str) -> charts.
 # --- routes ----------------------------------------------------------------------------------------------
 
 def _choices() -> dict[str, Any]:
-    programs, courses = reports.filter_choices(db.session)
+    programs, courses = _filter_choices()
     latest, quarters = current_quarter(), []
     q = latest
     while q >= FIRST_QUARTER:

@@ -73,7 +73,8 @@ def _quarter_arg(default: Quarter) -> Quarter:
         abort(404)
 
 
-def _panel(unit: Unit, quarter: Quarter, form: CloseForm | None = None, problem: str | None = None) -> dict[str, Any]:
+def _panel(unit: Unit, quarter: Quarter, form: CloseForm | None = None, problem: str | None = None,
+           read: tuple[int, list[Any]] | None = None) -> dict[str, Any]:
     """What the closing panel shows: the state, the figures that closing would freeze now, the form."""
     found = quarterly.state(db.session, unit, quarter, now())
     if form is None:
@@ -81,15 +82,16 @@ def _panel(unit: Unit, quarter: Quarter, form: CloseForm | None = None, problem:
     else:  # a refused submit shows the page as it is now, with the version now current
         form.seen_version.data = str(found.latest_version)
     return {"unit": unit, "state": found, "quarter": quarter, "form": form, "problem": problem,
-            "figures": quarterly.figures_to_freeze(db.session, unit, quarter) if found.can_close else [],
+            "figures": quarterly.figures_to_freeze(db.session, unit, quarter, read) if found.can_close else [],
             "deadline": vietnam_time(quarter.deadline), "opens": vietnam_time(quarter.opens)}
 
 
 @bp.app_context_processor
 def _globals() -> dict[str, Any]:
-    def quarterly_panel(unit: Unit) -> dict[str, Any]:
-        """The panel of the unit page (officials/_quarterly.html): the quarter being reported now."""
-        return _panel(unit, reporting_quarter(now()))
+    def quarterly_panel(unit: Unit, read: tuple[int, list[Any]] | None = None) -> dict[str, Any]:
+        """The panel of the unit page (officials/_quarterly.html): the quarter being reported now. `read`:
+        the unit's unfiltered figures of a quarter the page has already read (period, figures)."""
+        return _panel(unit, reporting_quarter(now()), read=read)
     return {"quarterly_panel": quarterly_panel, "quarter_label": _quarter_label, "status_names": STATUS_NAMES,
             "vietnam_time": vietnam_time}
 

@@ -187,5 +187,8 @@ def test_trend_is_the_figures_of_each_quarter(population: Session) -> None:
         for groups in ((1, 2, 3, 4), (3,), (1,)):
             got = reports.trend(s, code, groups, periods)
             assert got == {p: [f for f in reports.figures(s, code, p) if f.group in groups] for p in periods}
+            other = reports.trend(s, code, groups, periods, program="khac")  # achievement under another program
+            assert other == {p: [f for f in reports.figures(s, code, p, program="khac") if f.group in groups]
+                             for p in periods}
     assert funnel(reports.trend(s, Y, (3,), [Q4])[Q4][0]) == (3, 2, 2, 2, 2)  # Em folded in from the merge
     assert reports.trend(s, X, (3,), []) == {}
