@@ -354,8 +354,16 @@ def main() -> int:
         print(f"rebuilt in {rebuild_s:.0f} s: {rebuilt}", flush=True)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text("VACUUM ANALYZE"))
+        # BENCH_BEFORE_MEASURE / BENCH_AFTER_MEASURE: optional shell commands run around the measurements
+        # (e.g. pausing other work on a shared machine); the load and rebuild above do not need them.
+        if os.environ.get("BENCH_BEFORE_MEASURE"):
+            subprocess.run(os.environ["BENCH_BEFORE_MEASURE"], shell=True)
         loadavg = " ".join(f"{x:.1f}" for x in os.getloadavg())
-        result = measure(size, repeats, 3 if not args.quick else 2)
+        try:
+            result = measure(size, repeats, 3 if not args.quick else 2)
+        finally:
+            if os.environ.get("BENCH_AFTER_MEASURE"):
+                subprocess.run(os.environ["BENCH_AFTER_MEASURE"], shell=True)
         result.update(load_s=load_s, rebuild_s=rebuild_s, rebuilt=rebuilt, loadavg=loadavg)
         results.append(result)
         print(json.dumps(result), flush=True)
