@@ -82,6 +82,7 @@ ensure_packages() {
             chromium) [[ -x /usr/bin/chromium ]] || missing+=(chromium) ;;
             postgresql) [[ -n "$(postgres_bin)" ]] || missing+=(postgresql) ;;
             fonts-dejavu-core) [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || missing+=("$pkg") ;;
+            redis-server) [[ -x /usr/bin/redis-server ]] || missing+=(redis-server) ;;
             *) die "ensure_packages: unknown package $pkg" ;;
         esac
     done
