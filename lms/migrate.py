@@ -1,8 +1,11 @@
 """Schema changes go through Alembic only; this wires Alembic to the app's engine."""
 from __future__ import annotations
 
+import functools
+
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from .config import PROJECT_ROOT
@@ -23,3 +26,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+@functools.cache
+def head() -> str:
+    """The newest revision this code knows (read once per process: the scripts do not change while it runs)."""
+    cfg = Config(str(MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    found = ScriptDirectory.from_config(cfg).get_current_head()
+    assert found is not None
+    return found

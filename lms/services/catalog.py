@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 from ..domain.framework import framework
@@ -53,6 +54,19 @@ def asset(session: Session, sha256: str) -> Asset | None:
 def database_answers(session: Session) -> None:
     """Raises when the database does not answer (the health check)."""
     session.execute(text("SELECT 1"))
+
+
+def schema_revision(session: Session) -> str | None:
+    """The migration the database is at (Alembic's `alembic_version`), None when it has none; raises when the
+    database does not answer (the readiness check)."""
+    try:
+        return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except ProgrammingError:  # PostgreSQL: no such table
+        return None
+    except OperationalError as err:  # SQLite: "no such table"; anything else is a database that is down
+        if "no such table" in str(err):
+            return None
+        raise
 
 
 def search_documents(session: Session) -> list[SearchDoc]:

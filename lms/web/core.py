@@ -27,6 +27,24 @@ def healthz() -> tuple[dict[str, str], int]:
     return {"status": "ok"}, 200
 
 
+@bp.get("/readyz")
+def readyz() -> tuple[dict[str, str], int]:
+    """For load balancers and rolling upgrades: 200 only when the database answers and its schema is at the
+    migration this code expects; 503 while the database is unreachable or the migrations are behind (or
+    ahead: an older server during an upgrade). docs/operations.md."""
+    from .. import migrate
+
+    try:
+        revision = catalog.schema_revision(db.session)
+    except Exception:  # noqa: BLE001 - any database failure means "not ready"
+        current_app.logger.exception("readiness check failed")
+        return {"status": "unavailable"}, 503
+    expected = migrate.head()
+    if revision != expected:
+        return {"status": "schema", "database": revision or "none", "code": expected}, 503
+    return {"status": "ready", "schema": revision}, 200
+
+
 @bp.post("/lang")
 def set_language() -> Response:
     """Switch the interface language (a form, so it works without JavaScript)."""

@@ -1,4 +1,5 @@
-"""Friendly error pages (403, 404, 405, 413, 500 and a refused CSRF token), in the visitor's language."""
+"""Friendly error pages (403, 404, 405, 413, 429, 500, 503 when the database is unreachable, and a refused CSRF
+token), in the visitor's language."""
 from __future__ import annotations
 
 import time
@@ -9,6 +10,7 @@ from flask_limiter import RateLimitExceeded
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, SecurityError
 
 
@@ -59,6 +61,17 @@ def register(app: Flask) -> None:
         title = titles.get(code, _("Something went wrong"))
         return render_template("errors/error.html", code=code, title=title,
                                message=messages.get(code, _("Please go back and try again."))), code
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(err: Exception) -> Response:
+        # The database cannot be reached (restarting, network, disk): a clear 503 the visitor can retry, not a
+        # crash page; the pool reconnects on a later request (pool_pre_ping), so no restart of the app is needed.
+        app.logger.error("database unavailable: %s", str(err).splitlines()[0] if str(err) else type(err).__name__)
+        page = render_template("errors/error.html", code=503, title=_("The service is briefly unavailable"),
+                               message=_("We cannot reach the database right now. Please try again in a minute; "
+                                         "if you had just sent a form, send it again: it was not saved."))
+        return Response(page, status=503, headers={"Retry-After": "30"}, mimetype="text/html")
 
     @app.errorhandler(Exception)
     def _crash(err: Exception) -> tuple[str, int]:
