@@ -5,23 +5,17 @@ attacker who spreads guesses over both servers meets the same limit; with the de
 each server would count alone (the control below), which is what the shared storage fixes."""
 from __future__ import annotations
 
-import http.cookiejar
-import json
 import shutil
 import socket
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
 from flask import Flask
 
-from tests.conftest import CSRF_RE
+from tests.web.cluster import Server
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
@@ -61,61 +55,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.wait(timeout=10)
 
 
-# One "server": the app in its own process (its own Flask-Limiter storage object, as on another machine),
-# served by Werkzeug on a free port; the configuration comes as JSON on the command line.
-SERVE = """
-import json, sys
-from werkzeug.serving import make_server
-from lms import create_app
-config, instance = json.loads(sys.argv[1]), sys.argv[2]
-app = create_app(config, instance_path=instance)
-server = make_server("127.0.0.1", 0, app, threaded=True)
-print(server.server_port, flush=True)
-server.serve_forever()
-"""
-
-
-class Server:
-    def __init__(self, app: Flask, storage: str, name: str, tmp_path: Path) -> None:
-        config = {key: app.config[key] for key in ("LMS_MODE", "DATABASE_URL", "SECRET_KEY", "CONTENT_DIR")}
-        config.update(TESTING=True, INDEX_DIR=str(tmp_path / name / "index"), RATELIMIT_STORAGE_URI=storage,
-                      LOGIN_RATE_LIMIT_CLIENT="3 per minute", LOGIN_RATE_LIMIT_ACCOUNT="100 per minute",
-                      LOGIN_RATE_LIMIT_CLIENT_ALL="100 per minute", TRUSTED_PROXIES=1)
-        self.process = subprocess.Popen([sys.executable, "-c", SERVE, json.dumps(config),
-                                         str(tmp_path / name / "instance")], stdout=subprocess.PIPE, text=True)
-        line = self.process.stdout.readline()  # type: ignore[union-attr]
-        if not line.strip().isdigit():
-            self.stop()
-            pytest.fail(f"server {name} did not start")
-        self.url = f"http://127.0.0.1:{int(line)}"
-
-    def wrong_login(self, client: str, login: str) -> int:
-        """One wrong password from `client` (as the proxy in front reports it), with this server's token."""
-        jar = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
-        headers = {"X-Forwarded-For": client, "Host": "localhost"}
-        page = jar.open(urllib.request.Request(self.url + "/login", headers=headers), timeout=30)
-        match = CSRF_RE.search(page.read().decode("utf-8"))
-        assert match
-        body = urllib.parse.urlencode({"login": login, "password": "sai-mat-khau-roi",
-                                       "csrf_token": match.group(1) or match.group(2)}).encode()
-        try:
-            return int(jar.open(urllib.request.Request(self.url + "/login", data=body, headers=headers),
-                                timeout=30).status)
-        except urllib.error.HTTPError as refused:
-            return int(refused.code)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
-        self.process.stdout.close()  # type: ignore[union-attr]
-
-
 @pytest.fixture
 def servers(app: Flask, tmp_path: Path) -> Iterator[Callable[[str], tuple[Server, Server]]]:
     started: list[Server] = []
 
     def start(storage: str) -> tuple[Server, Server]:
-        pair = (Server(app, storage, "one", tmp_path), Server(app, storage, "two", tmp_path))
+        limits = dict(RATELIMIT_STORAGE_URI=storage, LOGIN_RATE_LIMIT_CLIENT="3 per minute",
+                      LOGIN_RATE_LIMIT_ACCOUNT="100 per minute", LOGIN_RATE_LIMIT_CLIENT_ALL="100 per minute")
+        pair = (Server(app, "one", tmp_path, **limits), Server(app, "two", tmp_path, **limits))
         started.extend(pair)
         return pair
     yield start
