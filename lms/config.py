@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # default: SQLite in the instance folder
     "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/, quizzes/ and programs/
     "INDEX_DIR": None,  # default: <instance>/search-index
+    # How often (per process) a search checks that the index matches the published content, and rebuilds it
+    # when another server's import changed it (lms/web/catalog.fresh_index); 0 = on every search.
+    "SEARCH_REFRESH_SECONDS": 10,
     "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",

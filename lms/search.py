@@ -70,12 +70,26 @@ class Hit:
     snippet_html: str  # escaped text with <mark> around matches
 
 
-def rebuild(index_dir: str | Path, docs: Iterable[SearchDoc]) -> int:
-    """Build a fresh index from `docs` and make it the live one; returns the number of documents."""
+STAMP = "content-stamp"  # in the index folder: the published content the index was built from
+
+
+def stamp_of(index_dir: str | Path) -> str | None:
+    """The content stamp the live index was built from (None: no index, or one built before stamps)."""
+    try:
+        return (Path(index_dir) / STAMP).read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def rebuild(index_dir: str | Path, docs: Iterable[SearchDoc], stamp: str | None = None) -> int:
+    """Build a fresh index from `docs` and make it the live one; returns the number of documents. `stamp`:
+    what the published content was (lms.services.catalog.content_stamp), kept with the index."""
     link = Path(index_dir)
     link.parent.mkdir(parents=True, exist_ok=True)
     target = link.parent / f"{link.name}-{time.time_ns()}"
     target.mkdir()
+    if stamp is not None:
+        (target / STAMP).write_text(stamp, encoding="ascii")
     ix = index.create_in(str(target), SCHEMA)
     count = 0
     with ix.writer() as writer:

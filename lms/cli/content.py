@@ -81,7 +81,8 @@ def import_command(skip_invalid: bool) -> None:
         click.echo(f"{slug}: skipped, the live version is unchanged", err=True)
     for code in sorted(result.failed_programs):
         click.echo(f"program {code}: skipped, the live version is unchanged", err=True)
-    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session),
+                                 catalog.content_stamp(db.session))
     click.echo(f"search index: {count} documents")
     if result.problems:
         sys.exit(1)
@@ -93,5 +94,6 @@ def index_command() -> None:
     """Rebuild this server's search index from the published content in the database."""
     from ..services import catalog
 
-    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session))
+    count = search_index.rebuild(current_app.config["INDEX_DIR"], catalog.search_documents(db.session),
+                                 catalog.content_stamp(db.session))
     click.echo(f"search index: {count} documents")

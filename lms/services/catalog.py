@@ -81,3 +81,13 @@ def search_documents(session: Session) -> list[SearchDoc]:
         docs.extend(SearchDoc(f"l:{course.slug}:{lesson.slug}", "lesson", course.slug, lesson.slug, lesson.title,
                               lesson.text, v.title) for lesson in lessons)
     return docs
+
+
+def content_stamp(session: Session) -> str:
+    """A short fingerprint of what is published (each course and its live version): it changes with every
+    import that publishes or withdraws anything, so a server can tell that its search index is stale. One
+    small statement (one row per course)."""
+    import hashlib
+
+    rows = session.execute(select(Course.id, Course.published_version_id).order_by(Course.id)).all()
+    return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:32]

@@ -1,6 +1,9 @@
 """The catalog, course pages, lesson pages (with "mark as done") and search."""
 from __future__ import annotations
 
+import threading
+import time
+
 from flask import Blueprint, abort, current_app, render_template, request, session, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user, login_required
@@ -119,9 +122,36 @@ def enrol(slug: str) -> Outcome:
                    else url_for("catalog.course", slug=slug))
 
 
+_REBUILDING = threading.Lock()
+
+
+def fresh_index() -> None:
+    """Keep this server's search index in step with what is published (issue 9: several servers, each with its
+    own index, and `lms import` run on one of them): at most every SEARCH_REFRESH_SECONDS per process, compare
+    the published content's stamp with the one the index was built from, and rebuild the index from the
+    database when they differ (or when there is no index yet). So a course published anywhere is found on
+    every server by the first search after at most that many seconds. docs/operations.md."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    every = float(app.config["SEARCH_REFRESH_SECONDS"])
+    state = app.extensions.setdefault("lms_search_checked", {"at": float("-inf")})
+    moment = time.monotonic()
+    if moment - state["at"] < every:
+        return
+    state["at"] = moment
+    index_dir = app.config["INDEX_DIR"]
+    stamp = catalog.content_stamp(db.session)
+    if search_index.stamp_of(index_dir) == stamp:
+        return
+    with _REBUILDING:  # one rebuild at a time in this process; the swap itself is atomic for other processes
+        if search_index.stamp_of(index_dir) != stamp:
+            search_index.rebuild(index_dir, catalog.search_documents(db.session), stamp)
+
+
 @bp.get("/search")
 def search() -> str:
     """Search courses and lessons; works with or without Vietnamese diacritics."""
     query = request.args.get("q", "").strip()[:200]
+    if query:
+        fresh_index()
     hits = search_index.search(current_app.config["INDEX_DIR"], query) if query else []
     return render_template("catalog/search.html", query=query, hits=hits)
