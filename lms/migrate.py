@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from .config import PROJECT_ROOT
@@ -23,3 +24,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def downgrade(engine: Engine, revision: str) -> None:
     command.downgrade(alembic_config(engine), revision)
+
+
+def known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision of this code's migrations, the heads among them), read from `migrations/versions`."""
+    cfg = Config(str(MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(r.revision for r in script.walk_revisions()), frozenset(script.get_heads())
