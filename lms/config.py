@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .db import SQLITE_SYNCHRONOUS
 from .files import create_once
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,10 @@ DEFAULTS: dict[str, Any] = {
     # demo mode may run the VNeID stub, use demo secrets or go without a public URL (docs/operations.md).
     "LMS_MODE": "production",
     "DATABASE_URL": None,  # default: SQLite in the instance folder
+    # SQLite's `PRAGMA synchronous` (WAL mode): NORMAL (a power loss may lose the last commits, never corrupts
+    # the file) or FULL (every commit that returned survives a power loss; a sync per commit). OFF is refused.
+    # docs/operations.md, "SQLite durability".
+    "SQLITE_SYNCHRONOUS": SQLITE_SYNCHRONOUS[0],
     "CONTENT_DIR": str(PROJECT_ROOT),  # holds courses/, quizzes/ and programs/
     "INDEX_DIR": None,  # default: <instance>/search-index
     # How often (per process) a search checks that the index matches the published content, and rebuilds it
@@ -91,7 +96,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",
             "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED",
             "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY",
-            "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES")
+            "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES", "SQLITE_SYNCHRONOUS")
 BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "VNEID_STUB_ENABLED")
 MODES = ("production", "demo")
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"  # where `.ci/serve` listens
@@ -128,6 +133,7 @@ def load(instance_path: Path, overrides: dict[str, Any] | None = None) -> dict[s
     config.update(overrides or {})
     explicit_secret = config["SECRET_KEY"]
     demo = _mode(config) == "demo"
+    config["SQLITE_SYNCHRONOUS"] = _sqlite_synchronous(config.get("SQLITE_SYNCHRONOUS"))
     if config["VNEID_STUB_ENABLED"] is None:
         config["VNEID_STUB_ENABLED"] = demo
     if not config["PUBLIC_URL"] and demo:
@@ -172,6 +178,18 @@ def _mode(config: dict[str, Any]) -> str:
         raise RuntimeError(f"LMS_MODE must be one of {', '.join(MODES)}, not {config.get('LMS_MODE')!r}")
     config["LMS_MODE"] = mode
     return mode
+
+
+def _sqlite_synchronous(value: Any) -> str:
+    """NORMAL or FULL, in capitals; anything else refuses to start, in every mode (OFF could corrupt the
+    database on a power loss, so it is not offered)."""
+    chosen = str(value or "").strip().upper()
+    if chosen not in SQLITE_SYNCHRONOUS:
+        why = (": OFF lets a power loss or a crash of the machine corrupt the database" if chosen == "OFF"
+               else "")
+        raise RuntimeError(f"LMS_SQLITE_SYNCHRONOUS must be {' or '.join(SQLITE_SYNCHRONOUS)}, not {value!r}{why} "
+                           "(docs/operations.md, SQLite durability)")
+    return chosen
 
 
 def production_problems(config: dict[str, Any], explicit_secret: Any) -> list[str]:

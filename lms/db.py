@@ -9,6 +9,11 @@ ROLLBACK. A blocked `flock` wakes the moment the lock is released; SQLite's busy
 1, 2, 5, 10, 15, 20, 25 ... ms between tries, so under contention a writer slept on after the lock was free
 and the cores stood idle (docs/performance.md). Writers that do not take the file lock (another program,
 `sqlite3` by hand) are still waited for by the busy timeout, as before.
+
+`PRAGMA synchronous` is NORMAL unless the setting `SQLITE_SYNCHRONOUS` (`LMS_SQLITE_SYNCHRONOUS`) says FULL: in
+WAL mode NORMAL never corrupts the database on a power loss but may lose the last transactions committed
+before it; FULL syncs the WAL at every commit, so a commit that returned survives (docs/operations.md,
+"SQLite durability"). OFF is refused: a power loss or a crash of the machine could corrupt the file.
 """
 from __future__ import annotations
 
@@ -24,13 +29,22 @@ from sqlalchemy.orm import Session, sessionmaker
 # Set by the web layer for POST requests (and by CLI commands that write).
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
+# The values `PRAGMA synchronous` may take here; the first is the default.
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL")
 
-def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engine:
+
+def make_engine(url: str, always_immediate: bool = False, sqlite_synchronous: str = SQLITE_SYNCHRONOUS[0],
+                **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite connections are tuned for many readers and queued writers.
-    `always_immediate`: every SQLite transaction takes the write lock up front (for stores that mostly write)."""
+    `always_immediate`: every SQLite transaction takes the write lock up front (for stores that mostly write).
+    `sqlite_synchronous`: NORMAL or FULL (see the module's docstring); anything else is a ValueError."""
     if url.startswith("sqlite"):
+        synchronous = str(sqlite_synchronous).strip().upper()
+        if synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"SQLite synchronous must be one of {', '.join(SQLITE_SYNCHRONOUS)}, "
+                             f"not {sqlite_synchronous!r}")
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
-        lock_path = _writers_lock_path(engine.url.database)
+        lock_path = writers_lock_path(engine.url.database)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, record: Any) -> None:
@@ -38,7 +52,7 @@ def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engi
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA synchronous={synchronous}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
             if lock_path is not None:
@@ -70,7 +84,8 @@ def make_engine(url: str, always_immediate: bool = False, **kwargs: Any) -> Engi
 _held = threading.local()  # how many writers' locks this thread holds (see _acquire)
 
 
-def _writers_lock_path(database: str | None) -> str | None:
+def writers_lock_path(database: str | None) -> str | None:
+    """The file whose `flock` queues this database's writers (None for a database that is not a file)."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return f"{database}-writers"

@@ -39,7 +39,8 @@ class Database:
     factory: sessionmaker[Session]
 
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
+        self.engine = make_engine(app.config["DATABASE_URL"],
+                                  sqlite_synchronous=app.config["SQLITE_SYNCHRONOUS"])
         self.factory = make_session_factory(self.engine)
         app.extensions["lms_db"] = self
 

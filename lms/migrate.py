@@ -36,3 +36,11 @@ def head() -> str:
     found = ScriptDirectory.from_config(cfg).get_current_head()
     assert found is not None
     return found
+
+
+def known_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(every revision of this code's migrations, the heads among them), read from `migrations/versions`."""
+    cfg = Config(str(MIGRATIONS / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    return frozenset(r.revision for r in script.walk_revisions()), frozenset(script.get_heads())
