@@ -17,11 +17,13 @@ before it; FULL syncs the WAL at every commit, so a commit that returned survive
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import fcntl
+import hashlib
 import os
 import threading
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -113,3 +115,41 @@ def _release(record: Any) -> None:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextlib.contextmanager
+def cluster_job(engine: Engine, name: str) -> Iterator[bool]:
+    """Run a scheduled or background job once per cluster: yields True when this process holds the job's lock
+    (run it), False when another process anywhere holds it (skip). PostgreSQL: a session advisory lock on a
+    connection of its own, held until the job ends (and released by the server if this process dies);
+    SQLite (one machine): a non-blocking `flock` on `<database>-job-<name>`. docs/operations.md, "Scheduled
+    work"."""
+    if engine.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"lms-job:{name}".encode()).digest()[:8], "big", signed=True)
+        with engine.connect() as conn:
+            got = bool(conn.exec_driver_sql("SELECT pg_try_advisory_lock(%s)", (key,)).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.exec_driver_sql("SELECT pg_advisory_unlock(%s)", (key,))
+                    conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        yield True  # a private in-memory database: no one else can run it
+        return
+    fd = os.open(f"{database}-job-{name}", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

@@ -60,3 +60,28 @@ def test_population_import_and_demo(runner: Any, clean_db: Engine, tmp_path: Pat
         assert s.get(ReportTarget, ("00004", 2025, 3)).percent == 90  # type: ignore[union-attr]
         pop = s.get(ReportPopulation, ("00004", 2025, 3))
         assert pop is not None and "DEMO ESTIMATE" in pop.source
+
+
+def test_rebuild_runs_once_per_cluster(runner: Any, clean_db: Engine) -> None:
+    """Issue 9: scheduled work runs once per cluster. While another server holds the job (here: the same lock
+    taken through a connection or file of its own, as another process would), `lms reports rebuild` says so,
+    exits 3 and writes nothing; once the job is free it runs. Two holders never both get the lock."""
+    from lms.db import cluster_job
+
+    with Session(clean_db) as s:
+        register(s, "an", "01", "00004", 3, at(2025, 8, 1))
+        s.execute(update(ReportSummary).where(ReportSummary.unit_code == "01").values(registered=5))
+        s.commit()
+    with cluster_job(clean_db, "reports-rebuild") as mine:
+        assert mine
+        with cluster_job(clean_db, "reports-rebuild") as second:
+            assert not second
+        with cluster_job(clean_db, "something-else") as other:
+            assert other  # another job is not held
+        result = runner.invoke(args=["reports", "rebuild"])
+        assert result.exit_code == 3, result.output
+        assert "already running on another server" in result.output
+        assert runner.invoke(args=["reports", "check"]).exit_code == 1  # nothing was rebuilt
+    result = runner.invoke(args=["reports", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(args=["reports", "check"]).exit_code == 0

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ..db import write_intent
+from ..db import cluster_job, write_intent
 from ..extensions import db
 from ..models import utcnow
 
@@ -25,19 +25,25 @@ def reports_group() -> None:
                    "(after a bulk load such as `lms demo population`; past quarters are approximated).")
 @with_appcontext
 def rebuild_command(from_base: bool) -> None:
-    """Recompute every summary row from the facts, in one transaction."""
+    """Recompute every summary row from the facts, in one transaction. Once per cluster: while it runs on one
+    server, the same command started on another (a timer on every server) says so and exits 3."""
     from ..services import facts
 
-    token = write_intent.set(True)
-    try:
-        now = utcnow()
-        if from_base:
-            persons, count = facts.facts_from_base(db.session, now)
-            click.echo(f"reports: {count} facts of {persons} accounts rebuilt from the base tables")
-        count = facts.rebuild(db.session, now)
-        db.session.commit()
-    finally:
-        write_intent.reset(token)
+    with cluster_job(db.engine, "reports-rebuild") as mine:
+        if not mine:
+            click.echo("lms reports rebuild: đang chạy ở nơi khác, bỏ qua lần này "
+                       "(already running on another server or process; skipped)", err=True)
+            sys.exit(3)
+        token = write_intent.set(True)
+        try:
+            now = utcnow()
+            if from_base:
+                persons, count = facts.facts_from_base(db.session, now)
+                click.echo(f"reports: {count} facts of {persons} accounts rebuilt from the base tables")
+            count = facts.rebuild(db.session, now)
+            db.session.commit()
+        finally:
+            write_intent.reset(token)
     click.echo(f"reports: {count} summary rows rebuilt from the facts")
 
 
