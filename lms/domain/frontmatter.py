@@ -84,7 +84,8 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Problem]]:
     source = "\n".join(lines[1:end])
     try:
         node = yaml.compose(source, Loader=_Loader)
-        meta = yaml.load(source, Loader=_Loader) if node is not None else {}  # nosec B506 (a SafeLoader)
+        # bandit B506 wants yaml.safe_load: _Loader is a SafeLoader (only its error reporting differs)
+        meta = yaml.load(source, Loader=_Loader) if node is not None else {}  # nosec B506
     except RecursionError:
         # the composer recurses once per level: '[[[[...' thousands deep overflows the stack
         return None, [Problem(path, 2, TOO_DEEP)]
