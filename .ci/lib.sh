@@ -148,6 +148,47 @@ for port in (int(sys.argv[1]), 0):
 PY
 }
 
+# pip-audit over the virtualenv, summed up in one line on stdout; returns 0 (no known vulnerability), 1 (known
+# vulnerabilities: the line lists them) or 3 (the advisory data could not be reached, or no package could be
+# looked up: a warning, not a failure; docs/security.md#static-checks). PIP_AUDIT_TIMEOUT bounds the run (s).
+pip_audit_summary() {
+    local out err rc=0 verdict=0
+    out="$(mktemp)"
+    err="$(mktemp)"
+    timeout "${PIP_AUDIT_TIMEOUT:-300}" "$VENV/bin/pip-audit" --skip-editable --progress-spinner off \
+        --format json --output "$out" 2>"$err" || rc=$?
+    "$VENV/bin/python" - "$out" "$err" "$rc" <<'PY' || verdict=$?
+import json
+import sys
+
+out, err, rc = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    with open(out, encoding="utf-8") as fh:
+        report = json.load(fh)
+except (OSError, ValueError):
+    lines = [line for line in open(err, encoding="utf-8", errors="replace").read().splitlines() if line.strip()]
+    reason = lines[-1][:200] if lines else f"exit {rc}"
+    print(f"could not reach the vulnerability advisory service, not audited ({reason})")
+    sys.exit(3)
+deps = report.get("dependencies", [])
+vulnerable = [f"{d['name']} {d.get('version', '?')} ({', '.join(v['id'] for v in d['vulns'])})"
+              for d in deps if d.get("vulns")]
+skipped = [d["name"] for d in deps if d.get("skip_reason")]
+audited = len(deps) - len(skipped)
+if vulnerable:
+    print(f"{len(vulnerable)} package(s) with known vulnerabilities: {'; '.join(vulnerable)}")
+    sys.exit(1)
+if audited == 0:
+    print(f"could not reach the vulnerability advisory data: none of the {len(deps)} packages could be looked up "
+          "(the package index answered without version data; not audited, not failing)")
+    sys.exit(3)
+extra = f"; {len(skipped)} could not be looked up: {', '.join(skipped[:10])}" if skipped else ""
+print(f"no known vulnerabilities in {audited} package(s){extra}")
+PY
+    rm -f "$out" "$err"
+    return "$verdict"
+}
+
 # --- Throwaway PostgreSQL -------------------------------------------------------------------------
 # pg_start sets PG_TMP, PG_PORT and PG_URL; pg_stop (idempotent, safe in an EXIT trap) removes it all.
 PG_TMP=""

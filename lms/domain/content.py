@@ -40,6 +40,23 @@ _LESSON_FILE = re.compile(r"^(?P<num>\d{2})-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.
 _TAG = re.compile(r"<[^>]+>")
 
 
+def _is_file(path: Path) -> bool:
+    """`path.is_file()` for a name written by a teacher: a name too long for the file system (ENAMETOOLONG) or
+    holding a NUL byte is no file, not an exception."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _resolve(path: Path) -> Path:
+    """`path.resolve()` that keeps a path it cannot resolve (a NUL byte in it) as it is."""
+    try:
+        return path.resolve()
+    except (OSError, ValueError):
+        return path
+
+
 def plain_text(html: str) -> str:
     """Visible text of rendered HTML, for search and snippets."""
     return re.sub(r"\s+", " ", htmllib.unescape(_TAG.sub(" ", html))).strip()
@@ -113,7 +130,8 @@ class _CourseLoader:
         value = reader.doc.meta.get("target_groups")
         valid = {int(g.code) for g in framework().target_groups}
         items = value if isinstance(value, list) else [value]
-        if value is None or not items or any(isinstance(i, bool) or i not in valid for i in items):
+        # `type(i) is int` first: a YAML list may hold dicts or lists, which a set cannot be asked about
+        if value is None or not items or any(type(i) is not int or i not in valid for i in items):
             reader.problem("target_groups", f"'target_groups' phải là danh sách mã nhóm đối tượng trong {sorted(valid)}"
                                             " (target_groups must list group codes 1-4)")
             return []
@@ -149,9 +167,9 @@ class _CourseLoader:
                 self.problems.append(Problem(reader.path, line, "mỗi bài kiểm tra cần 'file' (và 'required' nếu muốn) "
                                                                 "(each quiz entry needs file, optionally required)"))
                 continue
-            path = (quiz_dir / entry["file"]).resolve()
+            path = _resolve(quiz_dir / entry["file"])
             slug = Path(entry["file"]).stem
-            if not path.is_file() or quiz_dir.resolve() not in path.parents:
+            if not _is_file(path) or quiz_dir.resolve() not in path.parents:
                 self.problems.append(Problem(reader.path, line, f"không tìm thấy bài kiểm tra quizzes/{entry['file']} "
                                                                 "(quiz file not found)"))
                 continue
@@ -223,7 +241,7 @@ class _CourseLoader:
 
         def resolve(kind: str, url: str) -> str | None:
             target_text, _, fragment = url.partition("#")
-            target = (self.dir / target_text).resolve()
+            target = _resolve(self.dir / target_text)
             if kind == "image":
                 return self._image(rel, line_of(url), target, url)
             if target.parent == self.dir.resolve() and target.name in self.lesson_files:
@@ -234,7 +252,7 @@ class _CourseLoader:
                 return f"quiz/{self.quiz_files[target]}"
             if target.suffix.lower() in IMAGE_TYPES:
                 return self._image(rel, line_of(url), target, url)
-            where = "bài kiểm tra chưa gắn với khóa học" if target.is_file() else "tệp không tồn tại"
+            where = "bài kiểm tra chưa gắn với khóa học" if _is_file(target) else "tệp không tồn tại"
             self.problems.append(Problem(rel, line_of(url), f"liên kết hỏng '{url}': {where} "
                                                             "(broken link: missing lesson, quiz or file)"))
             return None
@@ -243,7 +261,7 @@ class _CourseLoader:
 
     def _image(self, rel: str, line: int, target: Path, url: str) -> str | None:
         mime = IMAGE_TYPES.get(target.suffix.lower())
-        if not target.is_file() or self.dir.resolve() not in target.parents or mime is None:
+        if not _is_file(target) or self.dir.resolve() not in target.parents or mime is None:
             self.problems.append(Problem(rel, line, f"không tìm thấy ảnh '{url}' trong thư mục khóa học "
                                                     "(image not found, or not a png/jpg/gif/webp/svg)"))
             return None

@@ -23,6 +23,25 @@ class Document:
         return self.key_lines.get(key, 1)
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, with the values the YAML library cannot build turned into YAML errors at their node.
+
+    PyYAML resolves `2024-02-30` as a date and `1` followed by 5,000 zeros as an int, then lets the
+    ValueError of `datetime.date` or `int` escape (also for `!!int 0b`, `!!float abc`): not a YAMLError, so it
+    was a traceback instead of a `path:line` problem.
+    """
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"giá trị không hợp lệ {node.value!r:.60}: {exc} (invalid value)", node.start_mark
+            ) from exc
+
+
+TOO_DEEP = "phần đầu YAML lồng nhau quá sâu (front matter nested too deeply)"
+
 NOT_UTF8 = ("tệp không phải UTF-8: hãy lưu lại với bảng mã UTF-8 "
             "(file is not UTF-8: save it as UTF-8)")
 NUL_BYTE = "dòng có ký tự NUL (byte 0): hãy xóa ký tự này (line contains a NUL byte)"
@@ -64,8 +83,12 @@ def parse(path: str, text: str) -> tuple[Document | None, list[Problem]]:
         return None, [Problem(path, 1, "phần đầu YAML không có dòng '---' đóng lại (front matter not closed)")]
     source = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
-        meta = yaml.safe_load(source) if node is not None else {}
+        node = yaml.compose(source, Loader=_Loader)
+        # bandit B506 wants yaml.safe_load: _Loader is a SafeLoader (only its error reporting differs)
+        meta = yaml.load(source, Loader=_Loader) if node is not None else {}  # nosec B506
+    except RecursionError:
+        # the composer recurses once per level: '[[[[...' thousands deep overflows the stack
+        return None, [Problem(path, 2, TOO_DEEP)]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -22,7 +22,10 @@ def is_correct(key: QuestionKey, response: Any, ignore_diacritics: bool) -> bool
     if key.kind == "single":
         return isinstance(response, str) and [response] == list(key.answer["correct"])
     if key.kind == "multiple":
-        return isinstance(response, list) and sorted(set(response)) == sorted(key.answer["correct"])
+        # option keys are strings: anything else in the list (a number, a nested list) is wrong, and must
+        # not reach set() or sorted(), which raise on unhashable or mixed types
+        return (isinstance(response, list) and all(isinstance(r, str) for r in response)
+                and sorted(set(response)) == sorted(key.answer["correct"]))
     if not isinstance(response, str) or not response.strip():
         return False
     if key.kind == "text":
