@@ -29,6 +29,9 @@ DEFAULTS: dict[str, Any] = {
     # How often (per process) a search checks that the index matches the published content, and rebuilds it
     # when another server's import changed it (lms/web/catalog.fresh_index); 0 = on every search.
     "SEARCH_REFRESH_SECONDS": 10,
+    # /metrics (Prometheus text format) answers only a scrape that sends "Authorization: Bearer <this>";
+    # empty: off (404, no per-request work). docs/operations.md, "Metrics".
+    "METRICS_TOKEN": "",
     "SECRET_KEY": None,  # default: generated once into <instance>/secret_key
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
@@ -96,7 +99,7 @@ DEFAULTS: dict[str, Any] = {
 ENV_KEYS = ("LMS_MODE", "DATABASE_URL", "CONTENT_DIR", "INDEX_DIR", "SECRET_KEY", "SESSION_COOKIE_SECURE",
             "REMEMBER_COOKIE_SECURE", "PUBLIC_URL", "TRUSTED_HOSTS", "VNEID_STUB_ENABLED",
             "VNEID_DISCOVERY_URL", "VNEID_CLIENT_ID", "VNEID_CLIENT_SECRET", "IDENTITY_KEY",
-            "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES", "SQLITE_SYNCHRONOUS")
+            "RATELIMIT_STORAGE_URI", "TRUSTED_PROXIES", "SQLITE_SYNCHRONOUS", "METRICS_TOKEN")
 BOOLEAN_KEYS = ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE", "VNEID_STUB_ENABLED")
 MODES = ("production", "demo")
 DEMO_PUBLIC_URL = "http://127.0.0.1:5000"  # where `.ci/serve` listens

@@ -211,6 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     wanted = 2 * CONNECTIONS if hard == resource.RLIM_INFINITY else min(hard, 2 * CONNECTIONS)
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if os.environ.get("LMS_METRICS_TOKEN") and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # /metrics is on: the worker processes write their counters to one fresh folder, summed at each scrape
+        import tempfile
+
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="lms-metrics-")
     argv_ = command(args.host, args.port, args.workers)
     os.execv(argv_[0], argv_)
 

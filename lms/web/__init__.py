@@ -71,6 +71,8 @@ def register(app: Flask) -> None:
     for module in (core, auth, catalog, quiz, learner, certificates, officials, quarterly):
         app.register_blueprint(module.bp)
     errors.register(app)
+    from . import metrics
+    metrics.register(app)
 
     from .helpers import template_globals
     app.context_processor(template_globals)

@@ -32,6 +32,9 @@ def register(app: Flask) -> None:
     def _too_many(_err: RateLimitExceeded) -> Response:
         from ..extensions import limiter
 
+        from . import metrics
+
+        metrics.refused()
         breached = limiter.current_limit
         wait = max(1, int(breached.reset_at - time.time())) if breached is not None else 60
         if request.blueprint == "certificates":

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from ..extensions import db
 from ..models import Course, Quiz
 from ..services import learning
+from . import metrics
 from .helpers import ActionForm, Outcome, button_post, course_or_404, now, reads_first
 from .certificates import certificate_settings
 
@@ -91,7 +92,7 @@ def attempt(attempt_id: int) -> str | Response:
         try:
             graded = learning.grade_attempt(db.session, current_user, attempt.id, answers, at, settings)
             db.begin_writing()
-            learning.record_attempt(db.session, current_user, graded, at, settings)
+            recorded = learning.record_attempt(db.session, current_user, graded, at, settings)
         except learning.Refused as refused:
             db.session.rollback()
             flash(_messages()[refused.reason], "error")
@@ -99,6 +100,7 @@ def attempt(attempt_id: int) -> str | Response:
                 return redirect(url_for("quiz.result", attempt_id=attempt.id))
             return redirect(url_for("quiz.attempt", attempt_id=attempt.id))
         db.session.commit()
+        metrics.submitted(bool(recorded.passed))
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
     if attempt.submitted_at is not None:
         return redirect(url_for("quiz.result", attempt_id=attempt.id))
