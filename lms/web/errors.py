@@ -71,6 +71,11 @@ def register(app: Flask) -> None:
         # The database cannot be reached (restarting, network, disk): a clear 503 the visitor can retry, not a
         # crash page; the pool reconnects on a later request (pool_pre_ping), so no restart of the app is needed.
         app.logger.error("database unavailable: %s", str(err).splitlines()[0] if str(err) else type(err).__name__)
+        # Render as an anonymous visitor: the page's language and menu would otherwise load a logged-in
+        # visitor's login from the database again, and that second failure became a 500 (bench/cluster.py).
+        from flask import current_app, g
+
+        g._login_user = current_app.login_manager.anonymous_user()  # type: ignore[attr-defined]
         page = render_template("errors/error.html", code=503, title=_("The service is briefly unavailable"),
                                message=_("We cannot reach the database right now. Please try again in a minute; "
                                          "if you had just sent a form, send it again: it was not saved."))

@@ -42,6 +42,23 @@ def test_an_unreachable_database_gives_a_503_page(backend: str, tmp_path: Path) 
     app.extensions["lms_db"].engine.dispose()
 
 
+@pytest.mark.parametrize("backend", sorted(UNREACHABLE))
+def test_a_logged_in_visitor_also_gets_the_503_page(backend: str, tmp_path: Path) -> None:
+    """The page itself must not touch the database again: loading the visitor's login for its language and
+    menu failed a second time inside the error handler, which gave a 500 (seen in bench/cluster.py while
+    PostgreSQL restarted)."""
+    app = _app(UNREACHABLE[backend](tmp_path), tmp_path)
+    app.config["FRIENDLY_ERRORS_IN_TESTS"] = True
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = "1:some-login-token"
+    for path in ("/courses", "/courses/nhan-dien-lua-dao/"):
+        response = client.get(path)
+        assert response.status_code == 503, (path, response.status_code)
+        assert "Hệ thống tạm thời gián đoạn" in response.get_data(as_text=True)
+    app.extensions["lms_db"].engine.dispose()
+
+
 def test_the_app_recovers_when_the_database_comes_back(tmp_path: Path) -> None:
     """No restart: the request after the database is back is served (the pool checks connections first)."""
     url = UNREACHABLE["sqlite"](tmp_path)
