@@ -34,7 +34,7 @@ class BoundedIntConverter(IntegerConverter):
     """`<int:…>` limited to what a database integer holds: a larger number is a 404, not an overflow (500)."""
 
     def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002 - werkzeug's name
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # the ids are INTEGER columns (32 bits on PostgreSQL)
         super().__init__(map, *args, **kwargs)
 
 

@@ -5,19 +5,38 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
+import pytest
 from flask import Flask
 
-from lms import create_app
+from lms import create_app, migrate
 
 
-def _other_server(app: Flask, tmp_path: Path, refresh: float) -> Flask:
-    """A second app over the same database with its own index folder (another machine's disk)."""
+def _server(tmp_path: Path, name: str, content: Path, refresh: float) -> Flask:
+    """An app over the test's own SQLite file with its own index folder (another machine's disk). The feature
+    does not depend on the database (the index is a folder per server, the stamp one small SELECT), and two
+    apps in one test process over the shared PostgreSQL test database left a pooled connection to the
+    garbage collector (a ResourceWarning), so these two servers share a SQLite file instead."""
     return create_app({"TESTING": True, "LMS_MODE": "demo", "PUBLIC_URL": "http://localhost",
-                       "DATABASE_URL": app.config["DATABASE_URL"], "SECRET_KEY": "test-secret",
-                       "CONTENT_DIR": app.config["CONTENT_DIR"], "INDEX_DIR": str(tmp_path / "other-index"),
-                       "SEARCH_REFRESH_SECONDS": refresh}, instance_path=str(tmp_path / "other"))
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite'}", "SECRET_KEY": "test-secret",
+                       "CONTENT_DIR": str(content), "INDEX_DIR": str(tmp_path / name / "index"),
+                       "SEARCH_REFRESH_SECONDS": refresh}, instance_path=str(tmp_path / name / "instance"))
+
+
+@pytest.fixture
+def publisher(tmp_path: Path, content_root: Path) -> Iterator[Flask]:
+    """The server where the content is imported (`lms import` through its CLI), on a fresh database."""
+    from lms.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'shared.sqlite'}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    app = _server(tmp_path, "publisher", content_root, 10)
+    result = app.test_cli_runner().invoke(args=["import"])
+    assert result.exit_code == 0, result.output
+    yield app
+    app.extensions["lms_db"].engine.dispose()
 
 
 def _titles(server: Flask, words: str) -> list[str]:
@@ -38,9 +57,10 @@ def _publish_new_course(content_root: Path, runner: Any) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_a_course_published_on_one_server_is_found_on_the_other(published: Flask, runner: Any,
-                                                                 content_root: Path, tmp_path: Path) -> None:
-    other = _other_server(published, tmp_path, refresh=0)
+def test_a_course_published_on_one_server_is_found_on_the_other(publisher: Flask, content_root: Path,
+                                                                 tmp_path: Path) -> None:
+    published, runner = publisher, publisher.test_cli_runner()
+    other = _server(tmp_path, "other", content_root, refresh=0)
     assert _titles(other, "lừa đảo")  # no `lms index` there: its first search built its index
     assert not _titles(other, "xylophonrama")
     _publish_new_course(content_root, runner)
@@ -50,11 +70,12 @@ def test_a_course_published_on_one_server_is_found_on_the_other(published: Flask
     other.extensions["lms_db"].engine.dispose()
 
 
-def test_within_the_refresh_interval_the_index_is_not_checked(published: Flask, runner: Any,
-                                                              content_root: Path, tmp_path: Path) -> None:
+def test_within_the_refresh_interval_the_index_is_not_checked(publisher: Flask, content_root: Path,
+                                                              tmp_path: Path) -> None:
     """The control: the check runs at most once per interval per process, so with a long interval the other
     server does not see the new course yet (and an expired interval is what makes it see it)."""
-    other = _other_server(published, tmp_path, refresh=3600)
+    runner = publisher.test_cli_runner()
+    other = _server(tmp_path, "other", content_root, refresh=3600)
     assert _titles(other, "lừa đảo")
     _publish_new_course(content_root, runner)
     assert not _titles(other, "xylophonrama")
