@@ -709,8 +709,13 @@ def main() -> int:
         if errs:
             say(f"  {'':<16} not 200 from {errs[0].at:.2f} s to {errs[-1].at:.2f} s")
     say(f"  recovered (last 1.5 s all 200): {recovered}; app processes unchanged: {pids_before == pids_after}")
-    tracebacks = sum(a.log.read_text(errors="replace").count("Traceback") for a in apps if a.log.exists())
-    say(f"  tracebacks in the app logs: {tracebacks} (the database errors are logged as one line each)")
+    logs = [a.log.read_text(errors="replace") for a in apps if a.log.exists()]
+    unhandled = sum(text.count("ERROR in app: Exception on") for text in logs)
+    checks = sum(text.count("readiness check failed") + text.count("health check failed") for text in logs)
+    say(f"  unhandled exceptions (500) in the app logs: {unhandled}; failed /readyz checks logged with their "
+        f"traceback: {checks}")
+    if unhandled:
+        problems.append(f"{unhandled} unhandled exceptions in the app logs")
     ours = [int(pg_port), redis_port, haproxy_port, *(a.port for a in apps)]
     listening = ", ".join(str(p) for p in ours if port_open(p))
     say()
