@@ -367,6 +367,9 @@ def paced(requests: list[tuple[str, str, str, str, str]], rate: float, threads: 
                 if reply.status == 503:
                     detail = "app 503 page" if reply.getheader("Retry-After") and b"<html" in content.lower() \
                         else "haproxy 503 (no server)" if b"No server is available" in content else "other 503"
+                if reply.status >= 500 and reply.status != 503:
+                    kind = "app page" if b"<html" in content.lower() else "plain"
+                    detail = f"{kind}: {content[:80].decode(errors='replace')!r}"
                 answer = Answer(at, base, path, reply.status, detail)
                 if reply.getheader("Connection", "").lower() == "close":
                     conn.close()
@@ -476,6 +479,7 @@ def main() -> int:
     parser.add_argument("--readers", type=int, help="logged-in lesson readers (16; quick 6)")
     parser.add_argument("--submits", type=int, help="certificate-issuing submits per wrk round (150; quick 40)")
     parser.add_argument("--fault-submits", type=int, help="submits during the kill -9 run (500; quick 240)")
+    parser.add_argument("--pg-restarts", type=int, default=3, help="PostgreSQL restarts during the reads (3)")
     parser.add_argument("--no-sqlite", action="store_true", help="skip the single-server SQLite run")
     parser.add_argument("--keep", action="store_true", help="keep the folder with the logs")
     args = parser.parse_args()
@@ -619,17 +623,19 @@ def main() -> int:
         reads = [(base, "GET", p, c, "") for base in (haproxy.url, apps[0].url)
                  for p, c in prepared.lesson_rows[:200]]
         reads = [reads[i // 2 + (len(reads) // 2) * (i % 2)] for i in range(len(reads))]  # alternate the targets
+        restart_times = [2.0 + 3.0 * k for k in range(args.pg_restarts)]
         t1 = time.perf_counter()
         pg_events: list[str] = []
 
         def restart_pg() -> None:
-            time.sleep(2.0)
-            took = pg.restart()
-            pg_events.append(f"pg_ctl restart at 2.0 s took {took:.1f} s")
+            for at in restart_times:  # several restarts: more chances to meet a request at each step
+                time.sleep(max(0.0, at - (time.perf_counter() - t1)))
+                took = pg.restart()
+                pg_events.append(f"pg_ctl restart at {at:.1f} s took {took:.1f} s")
 
         restarter = threading.Thread(target=restart_pg)
         restarter.start()
-        read_answers = paced(reads, 60.0, 6, t1, stop_at=10.0 if not args.quick else 8.0)
+        read_answers = paced(reads, 60.0, 6, t1, stop_at=restart_times[-1] + 3.0)
         restarter.join()
         pids_after = {a.name: sorted(a.pids()) for a in apps}
         tail = [a for a in read_answers if a.at > read_answers[-1].at - 1.5]
@@ -699,18 +705,25 @@ def main() -> int:
     say(f"  database right after: {fault_counts}")
     say(f"  {len(again)} failed submits sent again ({tally(retried) if retried else '-'}); database: {final_counts}")
     say()
-    say("PostgreSQL restarted during lesson reads (half through HAProxy, half to app1 directly, 60 req/s):")
+    say(f"PostgreSQL restarted {args.pg_restarts} times during lesson reads (half through HAProxy, half to app1 directly, 60 req/s):")
     for line in pg_events:
         say("  " + line)
     for target, label in ((haproxy.url if haproxy else "", "through HAProxy"), (apps[0].url, "app1 directly")):
         mine = [a for a in read_answers if a.target == target]
         say(f"  {label:<16} {tally(mine)}")
+        for a in [a for a in mine if a.status not in (0, 200, 503)][:3]:
+            say(f"  {'':<16} {a.status} at {a.at:.2f} s {a.key}: {a.detail}")
         errs = [a for a in mine if a.status != 200]
         if errs:
             say(f"  {'':<16} not 200 from {errs[0].at:.2f} s to {errs[-1].at:.2f} s")
     say(f"  recovered (last 1.5 s all 200): {recovered}; app processes unchanged: {pids_before == pids_after}")
-    tracebacks = sum(a.log.read_text(errors="replace").count("Traceback") for a in apps if a.log.exists())
-    say(f"  tracebacks in the app logs: {tracebacks} (the database errors are logged as one line each)")
+    logs = [a.log.read_text(errors="replace") for a in apps if a.log.exists()]
+    unhandled = sum(text.count("ERROR in app: Exception on") + text.count("unhandled error") for text in logs)
+    checks = sum(text.count("readiness check failed") + text.count("health check failed") for text in logs)
+    say(f"  unhandled exceptions (500) in the app logs: {unhandled}; failed /readyz checks logged with their "
+        f"traceback: {checks}")
+    if unhandled:
+        problems.append(f"{unhandled} unhandled exceptions in the app logs")
     ours = [int(pg_port), redis_port, haproxy_port, *(a.port for a in apps)]
     listening = ", ".join(str(p) for p in ours if port_open(p))
     say()

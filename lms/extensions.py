@@ -55,12 +55,21 @@ class Database:
 
         @app.teardown_appcontext
         def _close(_exc: BaseException | None) -> None:
+            from sqlalchemy.exc import InterfaceError, OperationalError
+
             session = g.pop("_db_session", None)
-            if session is not None:
-                session.close()  # ends (rolls back) what was not committed, and returns the connection
-            token = g.pop("_write_token", None)
-            if token is not None:
-                write_intent.reset(token)
+            try:
+                if session is not None:
+                    session.close()  # ends (rolls back) what was not committed, and returns the connection
+            except (OperationalError, InterfaceError):
+                # The ROLLBACK failed: the database dropped the connection (a restart, a failover). The response
+                # is already made; let it go out and throw the connection away instead of failing it with a 500
+                # after the fact (seen in bench/cluster.py while PostgreSQL restarted).
+                session.invalidate()
+            finally:
+                token = g.pop("_write_token", None)
+                if token is not None:
+                    write_intent.reset(token)
 
     @property
     def session(self) -> Session:

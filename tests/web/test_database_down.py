@@ -59,6 +59,28 @@ def test_a_logged_in_visitor_also_gets_the_503_page(backend: str, tmp_path: Path
     app.extensions["lms_db"].engine.dispose()
 
 
+def test_a_connection_dropped_before_the_closing_rollback_does_not_fail_the_request(tmp_path: Path) -> None:
+    """The session's closing ROLLBACK runs after the response is made; when the database has just dropped the
+    connection it fails, and that turned a good page into a 500 (bench/cluster.py, PostgreSQL restart)."""
+    from flask import g
+    from sqlalchemy.exc import OperationalError
+
+    app = _app(f"sqlite:///{tmp_path / 'lms.sqlite'}", tmp_path)
+    seen: list[str] = []
+
+    class Dropped:
+        def close(self) -> None:
+            seen.append("close")
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+
+        def invalidate(self) -> None:
+            seen.append("invalidate")
+
+    with app.test_request_context("/"):
+        g._db_session = Dropped()
+    assert seen == ["close", "invalidate"]
+
+
 def test_the_app_recovers_when_the_database_comes_back(tmp_path: Path) -> None:
     """No restart: the request after the database is back is served (the pool checks connections first)."""
     url = UNREACHABLE["sqlite"](tmp_path)
