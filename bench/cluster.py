@@ -263,26 +263,20 @@ class HAProxy:
                 chunks.append(chunk)
         return b"".join(chunks).decode()
 
+    def _server_rows(self) -> list[dict[str, str]]:
+        """The app servers' rows of HAProxy's `show stat` (backend "lms"), as column -> value."""
+        lines = self.command("show stat").splitlines()
+        header = lines[0].lstrip("# ").split(",")
+        rows = [dict(zip(header, line.split(","))) for line in lines[1:]]
+        return [row for row in rows
+                if row.get("pxname") == "lms" and row.get("svname") not in ("BACKEND", "FRONTEND", None)]
+
     def states(self) -> dict[str, str]:
         """Each app server's status in HAProxy's `show stat` (UP, DOWN, UP 1/2, DOWN 1/2, …)."""
-        lines = self.command("show stat").splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        out = {}
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(",")))
-            if row.get("pxname") == "lms" and row.get("svname") not in ("BACKEND", "FRONTEND", None):
-                out[row["svname"]] = row["status"]
-        return out
+        return {row["svname"]: row["status"] for row in self._server_rows()}
 
     def server_sessions(self) -> dict[str, int]:
-        lines = self.command("show stat").splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        out = {}
-        for line in lines[1:]:
-            row = dict(zip(header, line.split(",")))
-            if row.get("pxname") == "lms" and row.get("svname") not in ("BACKEND", "FRONTEND", None):
-                out[row["svname"]] = int(row["stot"] or 0)
-        return out
+        return {row["svname"]: int(row["stot"] or 0) for row in self._server_rows()}
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
