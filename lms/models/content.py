@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, UTCDateTime, utcnow
@@ -48,6 +48,24 @@ class CourseVersion(Base):
     course: Mapped[Course] = relationship(foreign_keys=[course_id])
     lessons: Mapped[list["Lesson"]] = relationship(order_by="Lesson.position", back_populates="version")
     quizzes: Mapped[list["Quiz"]] = relationship(order_by="Quiz.position", back_populates="version")
+
+
+class CourseVersionTag(Base):
+    """What the catalog filters a version on, one row per value, written with the version and never changed:
+    "d:<competence area>" and "g:<target group>" (the JSON lists of the version cannot be filtered on in
+    portable SQL). The catalog selects one page of live courses with an EXISTS per filter (issue 9 §4)."""
+
+    __tablename__ = "course_version_tag"
+    __table_args__ = (Index("ix_course_version_tag_tag", "tag", "version_id"),)
+
+    version_id: Mapped[int] = mapped_column(ForeignKey("course_version.id"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+def catalog_tags(target_groups: list[int], competencies: list[str]) -> list[str]:
+    """The tags of a version with these target groups and competencies (a competency's area is the part of
+    its code before the dot: "4.2" is in area 4)."""
+    return sorted({f"g:{g}" for g in target_groups} | {f"d:{c.split('.')[0]}" for c in competencies})
 
 
 class Lesson(Base):

@@ -1,15 +1,18 @@
 """Published courses for the catalog, and the documents the search index is built from."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, exists, func, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, contains_eager, joinedload, undefer
 
-from ..domain.framework import framework
-from ..models import Asset, Course, CourseVersion, Lesson
+from ..models import Asset, Course, CourseVersion, CourseVersionTag, Lesson
 from ..search import SearchDoc
+
+PAGE_SIZE = 20  # courses per catalog page: about 10 KB of HTML, light on an old phone
+SORTS = ("title", "new", "short")  # by title; newest version first; shortest first
 
 
 @dataclass(frozen=True)
@@ -17,26 +20,60 @@ class Filters:
     domain: str | None = None
     level: int | None = None
     group: int | None = None
+    sort: str = "title"
 
 
-def published(session: Session, filters: Filters = Filters()) -> list[Course]:
-    """Live courses matching the filters, by title. Filtering on JSON lists happens here, in Python: a
-    catalog holds hundreds of courses, not millions, and this stays portable across SQLite and PostgreSQL."""
-    courses = session.scalars(select(Course).join(CourseVersion, Course.published_version_id == CourseVersion.id)
-                              .options(joinedload(Course.published)).order_by(CourseVersion.title)).all()
-    fw = framework()
-    result = []
-    for course in courses:
-        v = course.published
-        assert v is not None
-        if filters.level and v.level != filters.level:
-            continue
-        if filters.group and filters.group not in v.target_groups:
-            continue
-        if filters.domain and not any(fw.domain_of(c).code == filters.domain for c in v.competencies):
-            continue
-        result.append(course)
-    return result
+@dataclass(frozen=True)
+class Page:
+    """One page of the catalog: its courses (live version loaded), which page it is and how many match."""
+    courses: list[Course]
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def _matching(filters: Filters) -> Select[tuple[Course]]:
+    """Live courses with their live version joined, narrowed by the filters, all in SQL: one indexed EXISTS
+    on the version's tags per list filter (course_version_tag), the level on the version itself."""
+    query = select(Course).join(CourseVersion, Course.published_version_id == CourseVersion.id)
+    if filters.level:
+        query = query.where(CourseVersion.level == filters.level)
+    for tag in ([f"d:{filters.domain}"] if filters.domain else []) + ([f"g:{filters.group}"] if filters.group else []):
+        query = query.where(exists().where(CourseVersionTag.version_id == CourseVersion.id,
+                                           CourseVersionTag.tag == tag))
+    return query
+
+
+_ORDER = {"title": (CourseVersion.title, Course.id), "new": (CourseVersion.created_at.desc(), Course.id.desc()),
+          "short": (CourseVersion.minutes, CourseVersion.title, Course.id)}
+
+
+def page(session: Session, filters: Filters = Filters(), number: int = 1, size: int = PAGE_SIZE) -> Page | None:
+    """Page `number` (from 1) of the live courses matching the filters, sorted in the database; None when
+    there is no such page (page 1 always exists, empty or not). Two statements: the count, and the page's
+    courses with their versions. The page's ids are chosen in a subquery that sorts only the narrow sort
+    keys: sorting whole version rows (their introduction HTML) cost 4x with 3,000 courses."""
+    matching = _matching(filters)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    if number < 1 or (number > 1 and (number - 1) * size >= total):
+        return None
+    order = _ORDER.get(filters.sort, _ORDER["title"])
+    chosen = (matching.with_only_columns(Course.id).order_by(*order).limit(size).offset((number - 1) * size)
+              .subquery())
+    rows = session.scalars(select(Course).join(CourseVersion, Course.published_version_id == CourseVersion.id)
+                           .join(chosen, chosen.c.id == Course.id)
+                           .options(contains_eager(Course.published)).order_by(*order)).all()
+    return Page(list(rows), number, total, size)
+
+
+def published(session: Session, limit: int | None = None) -> list[Course]:
+    """The live courses by title (the first `limit` of them), their live version loaded."""
+    query = _matching(Filters()).options(contains_eager(Course.published)).order_by(*_ORDER["title"])
+    return list(session.scalars(query.limit(limit) if limit is not None else query))
 
 
 def by_slug(session: Session, slug: str) -> Course | None:

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from ..domain.content import CompiledCourse
 from ..domain.problems import ContentError, Problem
 from ..domain.programs import CompiledProgram
-from ..models import (Asset, Course, CourseVersion, Lesson, Program, ProgramCourse, ProgramGroup, ProgramVersion,
-                      Question, Quiz)
+from ..models import (Asset, Course, CourseVersion, CourseVersionTag, Lesson, Program, ProgramCourse, ProgramGroup,
+                      ProgramVersion, Question, Quiz, catalog_tags)
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ def _publish_one(session: Session, compiled: CompiledCourse, now: datetime) -> O
     )
     session.add(version)
     session.flush()
+    session.add_all(CourseVersionTag(version_id=version.id, tag=tag)
+                    for tag in catalog_tags(compiled.target_groups, compiled.competencies))
     for position, lesson in enumerate(compiled.lessons, start=1):
         session.add(Lesson(version_id=version.id, position=position, slug=lesson.slug, title=lesson.title,
                            html=lesson.html, text=lesson.text, competencies=lesson.competencies,

@@ -29,11 +29,19 @@ def _int_arg(name: str) -> int | None:
 @bp.get("/courses")
 @unlimited
 def index() -> str:
-    """All live courses, filtered by domain, level and target group (plain GET form, no JavaScript)."""
-    filters = catalog.Filters(domain=request.args.get("domain") or None, level=_int_arg("level"),
-                              group=_int_arg("group"))
-    courses = catalog.published(db.session, filters)
-    return render_template("catalog/index.html", courses=courses, filters=filters)
+    """The live courses, a page at a time, filtered by domain, level and target group and sorted (a plain GET
+    form, no JavaScript); junk in a parameter is ignored, a page past the last is 404."""
+    sort = request.args.get("sort", "")
+    filters = catalog.Filters(domain=request.args.get("domain", "")[:10] or None, level=_int_arg("level"),
+                              group=_int_arg("group"), sort=sort if sort in catalog.SORTS else "title")
+    found = catalog.page(db.session, filters, _int_arg("page") or 1)
+    if found is None:
+        abort(404)
+    keep = {name: value for name, value in (("domain", filters.domain), ("level", filters.level),
+                                            ("group", filters.group)) if value}
+    if filters.sort != "title":
+        keep["sort"] = filters.sort  # the page links keep the filters and the sort
+    return render_template("catalog/index.html", found=found, courses=found.courses, filters=filters, keep=keep)
 
 
 def _progress(course: Course, passed: set[str] | None = None) -> tuple[Progress | None, set[str]]:
@@ -151,7 +159,10 @@ def fresh_index() -> None:
 def search() -> str:
     """Search courses and lessons; works with or without Vietnamese diacritics."""
     query = request.args.get("q", "").strip()[:200]
+    number = _int_arg("page") or 1
     if query:
         fresh_index()
-    hits = search_index.search(current_app.config["INDEX_DIR"], query) if query else []
-    return render_template("catalog/search.html", query=query, hits=hits)
+    found = search_index.search(current_app.config["INDEX_DIR"], query, number) if query else None
+    if found is not None and number > 1 and not found.hits:
+        abort(404)  # a page past the last (or past the deepest page served)
+    return render_template("catalog/search.html", query=query, found=found, hits=found.hits if found else ())

@@ -13,7 +13,7 @@ bp = Blueprint("core", __name__)
 @bp.get("/")
 def index() -> str:
     """Landing page: what the platform is and the courses on offer."""
-    return render_template("core/index.html", courses=catalog.published(db.session)[:6])
+    return render_template("core/index.html", courses=catalog.published(db.session, limit=6))
 
 
 @bp.get("/healthz")
