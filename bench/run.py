@@ -174,6 +174,29 @@ class Result:
         return 1000 * self.server_cpu / self.requests if self.requests else 0.0
 
 
+def machine_info(load_before: float) -> dict[str, Any]:
+    """The machine, for a --json file: CPUs, Python, platform and the load average before the run."""
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
+            "load_average_before": round(load_before, 2)}
+
+
+def print_aims(title: str, aims: list[tuple[str, str, bool]], width: int) -> None:
+    """One PASS/MISS line per (aim, value, met)."""
+    print(title)
+    for text, value, ok in aims:
+        print(f"  {'PASS' if ok else 'MISS'}  {text:<{width}} {value}")
+
+
+def machine_line(uptime: str, seconds: float) -> str:
+    return (f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.platform()}; wrk "
+            f"and the servers share the CPUs; before the run: {uptime}; whole run {seconds:.0f} s")
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"results written to {path}")
+
+
 def lua_data(path: Path, rows: list[tuple[str, ...]]) -> Path:
     """A Lua file that returns `rows` as a list of lists of strings (JSON strings of ASCII are Lua strings)."""
     lines = ["return {"] + ["{" + ", ".join(json.dumps(v, ensure_ascii=True) for v in row) + "}," for row in rows]
@@ -561,18 +584,14 @@ def main() -> int:
              lesson_ratio >= AIM_LESSON),
             (f"certificate-issuing submits >= {AIM_CERT_RPS:g}/s", f"{cert_rps:.1f}", cert_rps >= AIM_CERT_RPS),
             (f'0 "{LOCKED}"', str(locked), locked == 0)]
-    print("aims (informational):")
-    for text, value, ok in aims:
-        print(f"  {'PASS' if ok else 'MISS'}  {text:<50} {value}")
+    print_aims("aims (informational):", aims, 50)
     total_seconds = time.perf_counter() - began
-    print(f"machine: {os.cpu_count()} CPU(s), Python {platform.python_version()}, {platform.platform()}; wrk "
-          f"and the servers share the CPUs; before the run: {uptime}; whole run {total_seconds:.0f} s")
+    print(machine_line(uptime, total_seconds))
 
     if args.json:
         payload = {
             "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "uptime_before": uptime,
-            "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                        "platform": platform.platform(), "load_average_before": round(load_before, 2)},
+            "machine": machine_info(load_before),
             "settings": {"quick": args.quick, "seconds": seconds, "slices": slices, "readers": readers,
                          "submits": submits, "wrk": f"-t{THREADS} -c{CONNECTIONS}", "wrk_version": wrk_version,
                          "server": serving.command("127.0.0.1", 0, WORKERS)[1:]},
@@ -582,8 +601,7 @@ def main() -> int:
             "database_is_locked": locked, "tracebacks": tracebacks, "database": counts, "problems": problems,
             "run_seconds": round(total_seconds, 1),
         }
-        args.json.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        print(f"results written to {args.json}")
+        write_json(args.json, payload)
     if args.keep:
         print(f"kept {instance} (server logs: {log}, {instance / 'bare.log'})")
     else:
