@@ -178,15 +178,17 @@ class Page:
     listed: int | None = None  # catalog pages: the courses they link to
     wrk: bench.Result | None = None
     latency_ms: list[float] = field(default_factory=list)
+    cold_ms: list[float] = field(default_factory=list)  # searches no server process had kept (distinct pages)
 
     @property
     def measured(self) -> bool:
         return self.wrk is not None
 
-    def percentile(self, q: float) -> float:
-        if not self.latency_ms:
+    def percentile(self, q: float, cold: bool = False) -> float:
+        values = self.cold_ms if cold else self.latency_ms
+        if not values:
             return 0.0
-        ordered = sorted(self.latency_ms)
+        ordered = sorted(values)
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
 
@@ -198,6 +200,18 @@ def sequential(server: bench.Server, page: Page, count: int) -> None:
         page.latency_ms.append(1000 * (time.perf_counter() - began))
         if status != 200:
             page.note = f"HTTP {status} in the sequential requests"
+
+
+def sequential_cold(server: bench.Server, page: Page, count: int) -> None:
+    """Searches that no process has kept: the same words on pages 1, 2, ... (each page is its own entry in
+    the servers' result cache, and the repeated requests of `sequential` are served from it), one at a time;
+    stops at the first page that is not there (404)."""
+    for number in range(2, count + 2):
+        began = time.perf_counter()
+        status, _ = fetch(f"{server.url}{page.path}&page={number}")
+        if status != 200:
+            break
+        page.cold_ms.append(1000 * (time.perf_counter() - began))
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -304,6 +318,7 @@ def main() -> int:
         print(f"sequential searches: {sequential_count} per query and instance (urllib, one at a time)", flush=True)
         for page in results:
             if page.label.startswith("search") and page.measured:
+                sequential_cold(servers[page.instance], page, min(sequential_count, 40))
                 sequential(servers[page.instance], page, sequential_count)
     except BaseException:
         if not args.keep:
@@ -329,7 +344,7 @@ def main() -> int:
     print("(the second `lms import` is the unchanged re-import; peak RSS: os.wait4 of that one child)")
     print()
     print(f"{'page':<26}{'inst':<6}{'req/s':>8}{'srv ms/req':>11}{'bytes':>9}{'listed':>7}{'x small':>8}{'p50 ms':>8}"
-          f"{'p95 ms':>8}{'errors':>7}")
+          f"{'p95 ms':>8}{'cold p50':>9}{'cold p95':>9}{'errors':>7}")
     errors = 0
     ratios: dict[str, float] = {}
     for label, path in pages():
@@ -346,6 +361,8 @@ def main() -> int:
             listed = "" if page.listed is None else str(page.listed)
             lat = (f"{page.percentile(0.5):>8.1f}{page.percentile(0.95):>8.1f}" if page.latency_ms
                    else f"{'':>8}{'':>8}")
+            lat += (f"{page.percentile(0.5, True):>9.1f}{page.percentile(0.95, True):>9.1f}" if page.cold_ms
+                    else f"{'':>9}{'':>9}")
             if page.wrk is not None:
                 errors += page.wrk.errors
                 print(f"{label:<26}{name:<6}{page.wrk.rps:>8.1f}{page.wrk.server_ms:>11.2f}{page.bytes:>9}{listed:>7}{ratio:>8}"
@@ -358,7 +375,9 @@ def main() -> int:
             print(f"    {path}: x small against the first page with 2 courses")
     print(f"every wrk run: -t{bench.THREADS} -c{bench.CONNECTIONS} ({wrk_version}), {slices} x {seconds} s; srv ms/req: "
           "the server's CPU ms per request (/proc); bytes: the body without compression; listed: courses on a catalog page; x small: srv ms/req large "
-          "/ small; p50/p95: one request at a time")
+          "/ small; p50/p95: one request at a time, the same search repeated (after the first, a page the server kept); "
+          "cold: the same words on pages 2, 3, ... (no process had kept them: the whole search each time); "
+          "wrk repeats one search, so its search rows measure kept pages")
     print(f"tracebacks in the server logs: {tracebacks}")
 
     imports = {name: [s for s in steps if s.instance == name and s.command == "lms import"] for name in ("small", "large")}
@@ -374,8 +393,15 @@ def main() -> int:
     p95 = [(p.percentile(0.95), p.label) for p in results if p.instance == "large" and p.latency_ms]
     if p95:
         worst = max(p95)
-        aims.append((f"search p95 (one at a time, large) < {AIM_SEARCH_P95_MS:g} ms (worst: {worst[1]})",
+        aims.append((f"search p95 (one at a time, large, repeated: kept) < {AIM_SEARCH_P95_MS:g} ms (worst: {worst[1]})",
                      f"{worst[0]:.1f} ms", worst[0] < AIM_SEARCH_P95_MS))
+    cold = [(p.percentile(0.95, cold=True), p.label, len(p.cold_ms)) for p in results
+            if p.instance == "large" and p.cold_ms]
+    if cold:
+        worst_cold = max(cold)
+        aims.append((f"search p95 (one at a time, large, not kept: pages 2.., {worst_cold[2]} of them) < "
+                     f"{AIM_SEARCH_P95_MS:g} ms (worst: {worst_cold[1]})", f"{worst_cold[0]:.1f} ms",
+                     worst_cold[0] < AIM_SEARCH_P95_MS))
     for label, runs in (("lms check", checks), ("lms import", imports)):
         if runs["small"] and runs["large"]:
             small_rss, large_rss = runs["small"][0].peak_rss_mb, runs["large"][0].peak_rss_mb
@@ -405,7 +431,8 @@ def main() -> int:
                        "errors": p.wrk.errors if p.wrk else None,
                        "ratio_to_small": round(ratios[p.label], 3) if p.instance == "large" and p.label in ratios else None,
                        "p50_ms": round(p.percentile(0.5), 2) if p.latency_ms else None,
-                       "p95_ms": round(p.percentile(0.95), 2) if p.latency_ms else None} for p in results],
+                       "p95_ms": round(p.percentile(0.95), 2) if p.latency_ms else None,
+                       "cold_p95_ms": round(p.percentile(0.95, True), 2) if p.cold_ms else None} for p in results],
             "aims": [{"aim": text, "value": value, "met": ok} for text, value, ok in aims],
             "tracebacks": tracebacks, "failures": failures, "run_seconds": round(total, 1),
         }
